@@ -1,0 +1,63 @@
+# pythond agent, stage 2. Executed by the stage-1 line typed into `python3 -qui`.
+# The controller substitutes the bundle placeholder below with a JSON string literal of {module: source}.
+# Everything here must run on a bare python3 >= 3.9 with the standard library only.
+
+
+def _pythond_boot(bundle_json):
+    import json
+    import os
+    import signal
+    import sys
+    import importlib.abc
+    import importlib.util
+
+    # Private protocol fds first, before anything can write: duplicates are close-on-exec,
+    # and fds 0/1 point at /dev/null so no print, child process or C library reaches the link.
+    pin, pout = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+
+    sources = json.loads(bundle_json)
+
+    class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path=None, target=None):
+            if name not in sources:
+                return None
+            is_pkg = any(k.startswith(name + ".") for k in sources)
+            spec = importlib.util.spec_from_loader(name, self, origin="<pythond-agent:%s>" % name, is_package=is_pkg)
+            return spec
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            name = module.__spec__.name
+            code = compile(sources[name], "<pythond-agent:%s>" % name, "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+
+    sys.meta_path.insert(0, BundleImporter())
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def read_exact(n):
+        out = b""
+        while len(out) < n:
+            chunk = os.read(pin, n - len(out))
+            if not chunk:
+                os._exit(3)
+            out += chunk
+        return out
+
+    size = int.from_bytes(read_exact(4), "big")
+    if size > (1 << 20):
+        os._exit(4)
+    config = json.loads(read_exact(size))
+    os.write(pout, b"\nPYTHOND READY 1\n")
+    from pythond_agent import main
+
+    code = main.run(pin, pout, config)
+    os._exit(code or 0)
+
+
+_pythond_boot(__PYTHOND_BUNDLE__)

@@ -1,0 +1,148 @@
+"""Output capture for a session agent.
+
+fds 1 and 2 are pipes for the life of the agent, so output from os.write, C code and child
+processes is captured like print(). Python-level writes bypass the pipes but first drain them,
+so a cell's output keeps the order in which it was written. Every piece of output goes to one
+sink under one lock: the running agent cell (stored and streamed), or the background.
+"""
+import errno
+import fcntl
+import os
+import select
+import sys
+import threading
+
+from pythond_agent.cells import STDERR, STDOUT
+
+_F_SETPIPE_SZ = 1031
+_CHUNK = 1 << 20
+
+
+class _BinaryStream:
+    def __init__(self, capture, stream):
+        self._capture = capture
+        self._stream = stream
+
+    def write(self, data):
+        self._capture.write(self._stream, bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self._stream
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    closed = False
+
+
+class TextStream:
+    """What sys.stdout / sys.stderr are while a session runs: unbuffered, never raises on encoding."""
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+    closed = False
+    line_buffering = True
+
+    def __init__(self, capture, stream):
+        self._capture = capture
+        self._stream = stream
+        self.buffer = _BinaryStream(capture, stream)
+        self.name = "<stdout>" if stream == STDOUT else "<stderr>"
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._capture.write(self._stream, text.encode("utf-8", "backslashreplace"))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self._stream
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def seekable(self):
+        return False
+
+
+class Capture:
+    def __init__(self, sink):
+        """sink(stream, data) receives every piece of output, in order, under self.lock."""
+        self.sink = sink
+        self.lock = threading.RLock()
+        self._pipes = []
+        for stream in (STDOUT, STDERR):
+            r, w = os.pipe()
+            try:
+                fcntl.fcntl(w, _F_SETPIPE_SZ, _CHUNK)
+            except OSError:
+                pass
+            os.set_blocking(r, False)
+            os.dup2(w, stream)
+            os.close(w)
+            self._pipes.append((r, stream))
+        self.stdout = TextStream(self, STDOUT)
+        self.stderr = TextStream(self, STDERR)
+        self.install()
+        threading.Thread(target=self._read_fds, name="pythond-capture", daemon=True).start()
+
+    def install(self):
+        """(Re)point sys.stdout/sys.stderr at the capture; user code may have replaced them."""
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        sys.__stdout__, sys.__stderr__ = self.stdout, self.stderr
+
+    def write(self, stream, data):
+        if not data:
+            return
+        with self.lock:
+            self.drain()
+            self.sink(stream, data)
+
+    def drain(self):
+        """Move whatever the fd pipes hold into the sink. Caller holds self.lock."""
+        for r, stream in self._pipes:
+            while True:
+                try:
+                    data = os.read(r, _CHUNK)
+                except OSError as e:
+                    if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+                        break
+                    raise
+                if not data:
+                    break
+                self.sink(stream, data)
+                if len(data) < _CHUNK:
+                    break
+
+    def _read_fds(self):
+        fds = [r for r, _ in self._pipes]
+        while True:
+            try:
+                select.select(fds, [], [])
+            except InterruptedError:
+                continue
+            with self.lock:
+                self.drain()

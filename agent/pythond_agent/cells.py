@@ -1,0 +1,98 @@
+"""Cell records kept by a session agent: state, captured output and result, under size caps."""
+import time
+
+STDOUT, STDERR = 1, 2
+
+
+class Cell:
+    __slots__ = (
+        "id", "seq", "mode", "code", "state", "queued_at", "started_at", "ended_at",
+        "chunks", "size", "dropped", "ok", "error", "value", "origin",
+    )
+
+    def __init__(self, cell_id, seq, mode, code, origin="agent"):
+        self.id = cell_id
+        self.seq = seq
+        self.mode = mode
+        self.code = code
+        self.origin = origin
+        self.state = "queued"
+        self.queued_at = time.time()
+        self.started_at = None
+        self.ended_at = None
+        self.chunks = []  # [stream, bytearray], adjacent writes of one stream merged
+        self.size = 0
+        self.dropped = 0
+        self.ok = None
+        self.error = None
+        self.value = None
+
+    def add_output(self, stream, data, cap):
+        """Keep data within cap; return what was kept (what streams on)."""
+        room = cap - self.size
+        if len(data) > room:
+            self.dropped += len(data) - max(room, 0)
+            data = data[: max(room, 0)]
+            if not data:
+                return b""
+        if self.chunks and self.chunks[-1][0] == stream:
+            self.chunks[-1][1] += data
+        else:
+            self.chunks.append([stream, bytearray(data)])
+        self.size += len(data)
+        return data
+
+    def output_text(self):
+        return b"".join(bytes(c[1]) for c in self.chunks).decode("utf-8", "backslashreplace")
+
+    def duration(self):
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+    def summary(self):
+        return {
+            "cell_id": self.id, "seq": self.seq, "mode": self.mode, "origin": self.origin,
+            "state": self.state, "queued_at": self.queued_at, "started_at": self.started_at,
+            "duration": self.duration(), "ok": self.ok, "bytes": self.size, "dropped": self.dropped,
+        }
+
+    def result(self):
+        r = self.summary()
+        r.update(error=self.error, value=self.value)
+        return r
+
+
+class CellStore:
+    """All cells of a session, newest last; evicts the oldest finished ones past the caps."""
+
+    def __init__(self, retain_bytes, retain_cells=1000):
+        self.cells = {}
+        self.retain_bytes = retain_bytes
+        self.retain_cells = retain_cells
+        self.evicted = 0
+        self.evicted_ids = []
+        self.seq = 0
+
+    def add(self, cell_id, mode, code, origin="agent"):
+        self.seq += 1
+        cell = Cell(cell_id, self.seq, mode, code, origin)
+        self.cells[cell_id] = cell
+        return cell
+
+    def latest(self):
+        return next(reversed(self.cells.values()), None) if self.cells else None
+
+    def evict(self):
+        total = sum(c.size for c in self.cells.values())
+        for cid in list(self.cells):
+            if total <= self.retain_bytes and len(self.cells) <= self.retain_cells:
+                break
+            cell = self.cells[cid]
+            if cell.state != "done":
+                continue
+            total -= cell.size
+            del self.cells[cid]
+            self.evicted += 1
+            self.evicted_ids.append(cid)
+            del self.evicted_ids[:-256]

@@ -1,0 +1,143 @@
+"""The one executor: compiles and runs cells on the main thread, in one __main__ namespace.
+
+Display rule (pythond 0.4): if the last statement is an expression, its value is shown,
+a str raw and anything else as repr(); None shows nothing. Tracebacks show user frames only.
+Top-level await works: one event loop is kept across cells, created on first use.
+"""
+import ast
+import builtins
+import linecache
+import sys
+import traceback
+import types
+
+_TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
+_CO_COROUTINE = 0x80
+_AGENT_PREFIX = "<pythond-agent:"
+_PREIMPORT_EAGER = ("os", "sys", "json", "time", "re")
+_PREIMPORT_LAZY = ("subprocess", "shutil", "hashlib", "glob", "sqlite3", "socket")
+
+
+class _LazyModule(types.ModuleType):
+    """A pre-imported module name that imports on first use, then replaces itself."""
+
+    def __init__(self, name, namespace):
+        super().__init__(name)
+        object.__setattr__(self, "_namespace", namespace)
+
+    def _load(self):
+        module = __import__(self.__name__)
+        ns = object.__getattribute__(self, "_namespace")
+        if ns.get(self.__name__) is self:
+            ns[self.__name__] = module
+        return module
+
+    def __getattr__(self, attr):
+        return getattr(self._load(), attr)
+
+    def __dir__(self):
+        return dir(self._load())
+
+    def __repr__(self):
+        return repr(self._load())
+
+
+class _Exit:
+    """exit()/quit() that raise SystemExit without closing sys.stdin (0.4 closed it)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() to raise SystemExit; the session lives on (end it with: pysh kill <name>)" % self.name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+def make_namespace():
+    main = types.ModuleType("__main__")
+    ns = main.__dict__
+    ns["__builtins__"] = builtins
+    sys.modules["__main__"] = main
+    for name in _PREIMPORT_EAGER:
+        ns[name] = __import__(name)
+    for name in _PREIMPORT_LAZY:
+        ns[name] = sys.modules.get(name) or _LazyModule(name, ns)
+    builtins.exit = _Exit("exit")
+    builtins.quit = _Exit("quit")
+    return ns
+
+
+def public_names(ns):
+    return [k for k in list(ns) if not k.startswith("_")]
+
+
+def user_traceback(exc):
+    """Traceback text without the agent's own frames."""
+    if isinstance(exc, SyntaxError):
+        return "".join(traceback.format_exception_only(type(exc), exc))
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_PREFIX):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def describe_exit(exc):
+    code = exc.code
+    return "exit(%s)" % (0 if code is None else code)
+
+
+class Executor:
+    def __init__(self, namespace):
+        self.ns = namespace
+        self.loop = None
+        self.in_user_code = False
+
+    def _event_loop(self):
+        if self.loop is None:
+            import asyncio
+
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+        return self.loop
+
+    def _compile(self, source, filename):
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        tree = ast.parse(source, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        flags = _TOP_LEVEL_AWAIT
+        body = compile(tree, filename, "exec", flags, dont_inherit=True)
+        tail = compile(last, filename, "eval", flags, dont_inherit=True) if last is not None else None
+        return body, tail
+
+    def _eval(self, code):
+        if code.co_flags & _CO_COROUTINE:
+            return self._event_loop().run_until_complete(eval(code, self.ns))
+        return eval(code, self.ns)
+
+    def run(self, source, filename):
+        """Run one cell. Returns (ok, value_text, error) where error is a dict or None."""
+        try:
+            try:
+                body, tail = self._compile(source, filename)
+                self.in_user_code = True
+                self._eval(body)
+                value = self._eval(tail) if tail is not None else None
+                self.in_user_code = False
+            finally:
+                self.in_user_code = False
+            if value is None:
+                return True, None, None
+            return True, value if isinstance(value, str) else repr(value), None
+        except SystemExit as e:
+            text = describe_exit(e)
+            return False, None, {"type": "SystemExit", "message": text, "traceback": text + "\n"}
+        except BaseException as e:  # KeyboardInterrupt included: a cell never ends the agent
+            return False, None, {
+                "type": type(e).__name__,
+                "message": str(e),
+                "traceback": user_traceback(e),
+            }

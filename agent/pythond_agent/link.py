@@ -1,0 +1,183 @@
+"""Framed link: the byte-stream protocol shared by sessions and tools.
+
+frame := u32be N, then N bytes of body
+body  := u32be H, H bytes of JSON header, then the attachments (N - 4 - H bytes)
+The header lists attachment lengths in "b"; attachments carry bytes raw (no base64).
+See docs/PROTOCOL.md.
+"""
+import json
+import os
+import struct
+import threading
+
+_PREFIX = struct.Struct(">II")
+_U32 = struct.Struct(">I")
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_LOADS = json.loads
+_IOV_MAX = 512
+_HIGH_WATER = 16 << 20
+
+
+class LinkError(Exception):
+    """The byte stream broke framing or closed; the link is unusable."""
+
+
+def encode(header, blobs=()):
+    if blobs:
+        header["b"] = [len(b) for b in blobs]
+    h = _DUMPS(header).encode("utf-8", "backslashreplace")
+    size = 4 + len(h) + sum(len(b) for b in blobs)
+    return [_PREFIX.pack(size, len(h)) + h, *blobs]
+
+
+def decode(body):
+    """Split one frame body into (header, [attachments as memoryviews])."""
+    if len(body) < 4:
+        raise LinkError("frame shorter than its header length")
+    (hlen,) = _U32.unpack_from(body, 0)
+    if 4 + hlen > len(body):
+        raise LinkError("header length beyond frame")
+    try:
+        header = _LOADS(bytes(body[4 : 4 + hlen]))
+    except ValueError as e:
+        raise LinkError("header is not JSON: %s" % e) from None
+    if not isinstance(header, dict):
+        raise LinkError("header is not an object")
+    blobs = []
+    lens = header.get("b")
+    if lens:
+        view = memoryview(body)
+        pos = 4 + hlen
+        for n in lens:
+            if not isinstance(n, int) or n < 0 or pos + n > len(body):
+                raise LinkError("attachment lengths do not match the frame")
+            blobs.append(view[pos : pos + n])
+            pos += n
+        if pos != len(body):
+            raise LinkError("attachment lengths do not match the frame")
+    elif 4 + hlen != len(body):
+        raise LinkError("unlisted bytes after the header")
+    return header, blobs
+
+
+def _writev_all(fd, parts):
+    """Write every byte of parts, coping with partial writes and IOV_MAX."""
+    i = 0
+    while i < len(parts):
+        batch = parts[i : i + _IOV_MAX]
+        n = os.writev(fd, batch)
+        total = sum(len(p) for p in batch)
+        if n == total:
+            i += len(batch)
+            continue
+        # Partial write: drop what went out and retry the remainder.
+        rest = []
+        for p in batch:
+            if n >= len(p):
+                n -= len(p)
+                continue
+            rest.append(memoryview(p)[n:] if n else p)
+            n = 0
+        parts = rest + list(parts[i + len(batch) :])
+        i = 0
+
+
+class Link:
+    """A frame stream over one read fd and one write fd (may be the same socket).
+
+    send() is thread-safe and combining: the first caller becomes the writer and
+    flushes frames queued by others meanwhile, so bursts leave in few syscalls.
+    """
+
+    def __init__(self, rfd, wfd, max_frame=256 << 20):
+        self.rfd = rfd
+        self.wfd = wfd
+        self.max_frame = max_frame
+        self.closed = False
+        self._lock = threading.Lock()
+        self._drained = threading.Condition(self._lock)
+        self._queue = []
+        self._queued = 0
+        self._writing = False
+
+    def send(self, header, blobs=()):
+        parts = encode(header, blobs)
+        size = sum(len(p) for p in parts)
+        with self._lock:
+            if self.closed:
+                return False
+            self._queue.extend(parts)
+            self._queued += size
+            if self._writing:
+                while self._writing and self._queued > _HIGH_WATER and not self.closed:
+                    self._drained.wait()
+                return not self.closed
+            self._writing = True
+        try:
+            while True:
+                with self._lock:
+                    batch = self._queue
+                    if not batch:
+                        self._writing = False
+                        self._drained.notify_all()
+                        return True
+                    self._queue = []
+                    self._queued = 0
+                    self._drained.notify_all()
+                _writev_all(self.wfd, batch)
+        except OSError:
+            with self._lock:
+                self.closed = True
+                self._writing = False
+                self._queue = []
+                self._drained.notify_all()
+            return False
+
+    def frames(self):
+        """Yield (header, blobs) until EOF; raise LinkError on garbage."""
+        buf = b""
+        pos = 0
+        rfd = self.rfd
+        while True:
+            while len(buf) - pos >= 4:
+                (n,) = _U32.unpack_from(buf, pos)
+                if n > self.max_frame:
+                    raise LinkError("frame of %d bytes exceeds limit of %d" % (n, self.max_frame))
+                if len(buf) - pos - 4 < n:
+                    break
+                body = buf[pos + 4 : pos + 4 + n]
+                pos += 4 + n
+                yield decode(body)
+            rest = len(buf) - pos
+            if rest >= 4:
+                (n,) = _U32.unpack_from(buf, pos)
+                if n > (1 << 20):
+                    # Large frame: read the remainder straight into a buffer of its size.
+                    body = bytearray(n)
+                    body[: rest - 4] = buf[pos + 4 :]
+                    have, view = rest - 4, memoryview(body)
+                    while have < n:
+                        got = os.readv(rfd, [view[have:]])
+                        if not got:
+                            raise LinkError("stream closed inside a frame")
+                        have += got
+                    buf, pos = b"", 0
+                    yield decode(body)
+                    continue
+            chunk = os.read(rfd, 1 << 20)
+            if not chunk:
+                if rest:
+                    raise LinkError("stream closed inside a frame")
+                return
+            buf = buf[pos:] + chunk if rest else chunk
+            pos = 0
+
+    def close(self):
+        with self._lock:
+            self.closed = True
+            self._drained.notify_all()
+        for fd in {self.rfd, self.wfd}:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

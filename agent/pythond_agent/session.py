@@ -1,0 +1,268 @@
+"""A session agent: a persistent namespace behind a private Unix socket.
+
+The agent outlives its controller: the daemon that started it, or any later one, connects to
+the 0600 socket and becomes the controller; a new connection replaces the old one.
+Threads: main = the executor (cells run one at a time, in order); one reader per controller
+link answers control requests at once; an accept thread; the capture thread; the pump.
+"""
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+
+from pythond_agent.capture import Capture
+from pythond_agent.cells import STDERR, STDOUT, CellStore
+from pythond_agent.executor import Executor, make_namespace, public_names
+from pythond_agent.link import Link, LinkError
+
+PROTOCOL_VERSION = 1
+
+
+class Session:
+    def __init__(self, config, server):
+        self.name = config["name"]
+        self.config = config
+        self.server = server
+        self.socket_path = config["socket"]
+        self.max_output = int(config.get("max_output", 64 << 20))
+        self.started = time.time()
+        self.last_activity = self.started
+        self.cells = CellStore(int(config.get("retain_bytes", 256 << 20)))
+        self.queue = queue.Queue()
+        self.link = None
+        self.link_lock = threading.Lock()
+        self.current = None  # the agent cell now running, if any
+        self.ns = make_namespace()
+        self.executor = Executor(self.ns)
+        self.pending = []  # output waiting for the pump: [cell_id, stream, bytes]
+        self.capture = Capture(self._sink)
+        self.pump_wake = threading.Condition(self.capture.lock)
+        self.main_thread = threading.get_ident()
+        self.handlers = {
+            "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
+            "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
+            "info": self.op_info, "int": self.op_int, "kill": self.op_kill,
+        }
+
+    # -- output ----------------------------------------------------------------------
+    def _sink(self, stream, data):
+        cell = self.current
+        if cell is None:
+            self.background_output(stream, data)
+            return
+        kept = cell.add_output(stream, data, self.max_output)
+        if kept:
+            self.pending.append((cell.id, stream, kept))
+            self.pump_wake.notify()
+
+    def background_output(self, stream, data):
+        """Output while no agent cell runs (background threads, children). Dropped for now."""
+
+    def _send_pending(self):
+        """Send queued output events. Caller holds the capture lock, which keeps the order."""
+        pending, self.pending = self.pending, []
+        for cell_id, stream, data in pending:
+            for i in range(0, len(data), 1 << 20):
+                self.send({"k": "ev", "ev": "out", "c": cell_id, "s": stream}, [data[i : i + (1 << 20)]])
+
+    def _pump(self):
+        with self.capture.lock:
+            while True:
+                while not self.pending:
+                    self.pump_wake.wait()
+                self._send_pending()
+
+    # -- controller link ---------------------------------------------------------------
+    def send(self, header, blobs=()):
+        link = self.link
+        if link is not None:
+            link.send(header, blobs)
+
+    def hello(self):
+        return {
+            "k": "hello", "v": PROTOCOL_VERSION, "name": self.name, "pid": os.getpid(),
+            "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
+            "cwd": os.getcwd(), "started": self.started, "socket": self.socket_path,
+        }
+
+    def adopt(self, conn):
+        link = Link(conn.detach(), None)
+        link.wfd = link.rfd
+        with self.link_lock:
+            old, self.link = self.link, link
+        link.send(self.hello())
+        if old is not None:
+            old.close()
+        threading.Thread(target=self._read, args=(link,), name="pythond-link", daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                time.sleep(0.05)
+                continue
+            self.adopt(conn)
+
+    def _read(self, link):
+        try:
+            for header, blobs in link.frames():
+                self.dispatch(link, header, blobs)
+        except (LinkError, OSError):
+            pass
+        with self.link_lock:
+            if self.link is link:
+                self.link = None
+        link.close()
+
+    def dispatch(self, link, header, blobs):
+        rid = header.get("i")
+        handler = self.handlers.get(header.get("op"))
+        try:
+            if handler is None:
+                raise ValueError("unknown op: %r" % (header.get("op"),))
+            result, out_blobs = handler(header, blobs)
+            link.send({"k": "res", "i": rid, "r": result}, out_blobs)
+        except Exception as e:
+            link.send({"k": "err", "i": rid, "e": {"type": type(e).__name__, "message": str(e)}})
+
+    # -- ops (answered on the reader thread, never behind a running cell) ---------------
+    def op_exec(self, header, blobs):
+        code = bytes(blobs[0]).decode("utf-8", "surrogateescape") if blobs else ""
+        mode = header.get("mode", "run")
+        cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
+        self.queue.put(cell)
+        return {"cell_id": cell.id, "seq": cell.seq, "queued": self.queue.qsize()}, ()
+
+    def op_status(self, header, blobs):
+        running = [c.id for c in self.cells.cells.values() if c.state == "running"]
+        queued = [c.id for c in self.cells.cells.values() if c.state == "queued"]
+        return {
+            "state": "running" if running else "idle", "running": running, "queued": queued,
+            "vars": len(public_names(self.ns)), "cells": len(self.cells.cells),
+            "evicted": self.cells.evicted, "pid": os.getpid(), "last_activity": self.last_activity,
+            "memory": _rss_bytes(),
+        }, ()
+
+    def op_vars(self, header, blobs):
+        return {"vars": public_names(self.ns)}, ()
+
+    def op_complete(self, header, blobs):
+        from pythond_agent.complete import complete
+
+        return complete(self.ns, header.get("text", "")), ()
+
+    def op_poll(self, header, blobs):
+        cid = header.get("cell")
+        cell = self.cells.cells.get(cid) if cid else self.cells.latest()
+        if cell is None:
+            if cid and cid in self.cells.evicted_ids:
+                return {"cell_id": cid, "state": "evicted"}, ()
+            return ({"cell_id": cid, "state": "unknown"} if cid else {"state": "idle"}), ()
+        with self.capture.lock:
+            result = cell.result()
+            result["streams"] = [c[0] for c in cell.chunks]
+            blobs = [bytes(c[1]) for c in cell.chunks]
+        return result, blobs
+
+    def op_cells(self, header, blobs):
+        return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted}, ()
+
+    def op_info(self, header, blobs):
+        return self.hello(), ()
+
+    def op_int(self, header, blobs):
+        cell = self.current
+        if cell is None or not self.executor.in_user_code:
+            return {"interrupted": None}, ()
+        signal.pthread_kill(self.main_thread, signal.SIGINT)
+        return {"interrupted": cell.id}, ()
+
+    def op_kill(self, header, blobs):
+        self.shutdown()
+        return {}, ()
+
+    def shutdown(self):
+        try:
+            os.unlink(self.socket_path)
+        except OSError:
+            pass
+        os._exit(0)
+
+    # -- the executor (main thread) -----------------------------------------------------
+    def serve(self):
+        while True:
+            try:
+                cell = self.queue.get()
+                self.run_cell(cell)
+            except KeyboardInterrupt:
+                continue  # an interrupt that arrived between cells
+
+    def run_cell(self, cell):
+        cell.state = "running"
+        cell.started_at = time.time()
+        self.send({"k": "ev", "ev": "start", "c": cell.id})
+        with self.capture.lock:
+            self.capture.install()
+            self.current = cell
+        try:
+            ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
+        except KeyboardInterrupt:
+            ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+        if value is not None:
+            self.capture.write(STDOUT, (value + "\n").encode("utf-8", "backslashreplace"))
+        if error is not None:
+            self.capture.write(STDERR, error["traceback"].encode("utf-8", "backslashreplace"))
+        with self.capture.lock:
+            self.capture.drain()
+            self._send_pending()
+            self.current = None
+            self.capture.install()
+            cell.ok, cell.value, cell.error = ok, value, error
+            cell.ended_at = time.time()
+            cell.state = "done"
+            self.last_activity = cell.ended_at
+            if cell.dropped:
+                note = "\n[pythond: output truncated, %d bytes dropped]\n" % cell.dropped
+                cell.chunks.append([STDERR, bytearray(note.encode())])
+                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note.encode()])
+            done = cell.result()
+            done.update(k="ev", ev="done", c=cell.id)
+            self.send(done)
+            self.cells.evict()
+
+
+def _rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def main(pin, pout, config):
+    path = config["socket"]
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        server.bind(path)
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o600)
+    server.listen(8)
+    if config.get("cwd"):
+        os.chdir(config["cwd"])
+    session = Session(config, server)
+    boot = Link(pin, pout)
+    boot.send(session.hello())
+    boot.close()
+    threading.Thread(target=session._accept, name="pythond-accept", daemon=True).start()
+    threading.Thread(target=session._pump, name="pythond-pump", daemon=True).start()
+    session.serve()
