@@ -1,3 +1,5 @@
 // The pythond SDK: the one public surface of the package.
+export { Client, PROTOCOL, type ConnectOptions, type RequestHandlers, type CellOutcome } from "./client/client.js";
+export { DaemonRequestError, ConnectError } from "./client/errors.js";
 export { Link, LinkClosedError, LinkTimeoutError, LinkRemoteError } from "./link/link.js";
 export { startAgent, AgentStartError } from "./bootstrap/spawn.js";

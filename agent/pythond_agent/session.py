@@ -244,7 +244,25 @@ def _rss_bytes():
 
 
 def main(pin, pout, config):
-    path = config["socket"]
+    boot = Link(pin, pout)
+    try:
+        server = _listen(config["socket"])
+        if config.get("cwd"):
+            os.chdir(config["cwd"])
+        session = Session(config, server)
+    except BaseException as e:  # tell the daemon why, instead of a bare EOF
+        import traceback
+
+        boot.send({"k": "fatal", "type": type(e).__name__, "message": str(e), "traceback": traceback.format_exc()})
+        return 1
+    boot.send(session.hello())
+    boot.close()
+    threading.Thread(target=session._accept, name="pythond-accept", daemon=True).start()
+    threading.Thread(target=session._pump, name="pythond-pump", daemon=True).start()
+    session.serve()
+
+
+def _listen(path):
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -257,12 +275,4 @@ def main(pin, pout, config):
         os.umask(old)
     os.chmod(path, 0o600)
     server.listen(8)
-    if config.get("cwd"):
-        os.chdir(config["cwd"])
-    session = Session(config, server)
-    boot = Link(pin, pout)
-    boot.send(session.hello())
-    boot.close()
-    threading.Thread(target=session._accept, name="pythond-accept", daemon=True).start()
-    threading.Thread(target=session._pump, name="pythond-pump", daemon=True).start()
-    session.serve()
+    return server

@@ -98,6 +98,8 @@ export function startAgent(argv: readonly string[], config: object, opts: SpawnO
         const line = seen.subarray(0, nl).toString("utf8").replace(/\r$/, "");
         seen = seen.subarray(nl + 1);
         if (line === READY_LINE) {
+          // Hold further chunks until the consumer listens (Link resumes the stream).
+          child.stdout!.pause();
           finish();
           resolve({ child, stdout: child.stdout!, stdin: child.stdin!, rest: seen, stderr });
           return;

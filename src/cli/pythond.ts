@@ -1,1 +1,13 @@
-console.log("pysh");
+// pythond: the daemon (like sshd); also accepts every pysh verb.
+import { dispatch, verbs, PYSH_HELP } from "./verbs.js";
+
+const HELP = `${PYSH_HELP.replace(/^pysh/, "pythond")}
+
+daemon:
+  daemon                     run the daemon in the foreground (see: pythond daemon --help)`;
+
+process.exitCode = await dispatch(
+  process.argv.slice(2),
+  { ...verbs, daemon: async () => (await import("./commands/daemon.js")).daemon },
+  HELP,
+);

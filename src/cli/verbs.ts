@@ -1,0 +1,47 @@
+// The pysh verb table and the dispatcher every entry point uses. Each verb lives in commands/.
+import { out, EXIT_OK, EXIT_USAGE, type Command } from "./common.js";
+import { VERSION } from "./version.js";
+
+export const PYSH_HELP = `pysh ${VERSION} -- persistent Python sessions (pythond client)
+
+usage: pysh <verb> [options] <session> ...
+  new <session>              create a session (--replace, --python, --cwd, --env)
+  run <session> CODE...      run code, print its output (-f FILE, - for stdin, --json)
+  fire <session> CODE...     queue code in the background, print its cell id
+  poll <session> [cell_id]   state and output of a cell
+  cells <session>            list cells
+  ls                         list sessions (--json)
+  status <session>           session health (JSON)
+  vars <session>             namespace names (JSON)
+  complete <session> <text>  completions (JSON)
+  int <session>              interrupt the running cell
+  kill <session>             end a session
+Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
+A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
+
+export const verbs: Record<string, () => Promise<Command>> = {
+  new: async () => (await import("./commands/new.js")).newSession,
+  run: async () => (await import("./commands/run.js")).run,
+  fire: async () => (await import("./commands/fire.js")).fire,
+  poll: async () => (await import("./commands/poll.js")).poll,
+  ls: async () => (await import("./commands/ls.js")).ls,
+  status: async () => (await import("./commands/session-query.js")).status,
+  vars: async () => (await import("./commands/session-query.js")).vars,
+  complete: async () => (await import("./commands/session-query.js")).complete,
+  int: async () => (await import("./commands/session-query.js")).interrupt,
+  kill: async () => (await import("./commands/session-query.js")).kill,
+  cells: async () => (await import("./commands/session-query.js")).cells,
+};
+
+export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
+  if (verb === "-V" || verb === "--version" || verb === "version") return out(`pythond ${VERSION}`), EXIT_OK;
+  const load = table[verb];
+  if (!load) {
+    process.stderr.write(`ERR usage: unknown verb '${verb}' (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  return (await load())(rest);
+}
+

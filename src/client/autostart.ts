@@ -1,0 +1,45 @@
+// Starting a daemon in the background when none answers: detached, logging to
+// <runtime>/daemon.log, and waited for until its socket answers.
+import { spawn } from "node:child_process";
+import { openSync, closeSync, readFileSync, constants } from "node:fs";
+import { join } from "node:path";
+import { runtimeDir } from "../util/paths.js";
+import { ensurePrivateDir } from "../util/private-dir.js";
+import { packageRoot } from "../util/package-root.js";
+import { ConnectError } from "./errors.js";
+import { probeSocket } from "../daemon/instance.js";
+
+export function autostartAllowed(): boolean {
+  return !/^(1|true|yes)$/i.test(process.env.PYTHOND_NO_AUTOSTART ?? "");
+}
+
+export async function startDaemonInBackground(sock: string, timeoutMs = 10_000): Promise<void> {
+  const dir = runtimeDir();
+  ensurePrivateDir(dir);
+  const logPath = join(dir, "daemon.log");
+  const fd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const child = spawn(process.execPath, [join(packageRoot(), "dist", "pythond.js"), "daemon"], {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, PYTHOND_SOCK: sock },
+  });
+  closeSync(fd);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = signal ? `killed by ${signal}` : `exit status ${code}`));
+  child.unref();
+  const until = Date.now() + timeoutMs;
+  let delay = 5;
+  while (Date.now() < until) {
+    if (await probeSocket(sock, 500)) return;
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  let tail = "";
+  try {
+    tail = readFileSync(logPath, "utf8").trim().split("\n").slice(-3).join(" | ");
+  } catch {
+    /* no log */
+  }
+  throw new ConnectError(`could not start a daemon on ${sock}${exited ? ` (${exited})` : ""}${tail ? `: ${tail}` : ""}`);
+}

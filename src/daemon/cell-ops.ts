@@ -1,0 +1,32 @@
+// Cell operations both protocols share: run-and-collect, and poll of a stored result.
+import type { Session, CellResult } from "../session/session.js";
+
+export async function collectCell(session: Session, code: string, mode: string): Promise<{ result: CellResult; output: Buffer }> {
+  const chunks: Buffer[] = [];
+  let resolveDone!: (r: CellResult) => void;
+  let rejectDone!: (e: Error) => void;
+  const done = new Promise<CellResult>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  await session.exec(code, mode, {
+    output: (_stream, data) => chunks.push(Buffer.from(data)),
+    done: resolveDone,
+    lost: (reason) => rejectDone(new Error(reason)),
+  });
+  const result = await done;
+  return { result, output: Buffer.concat(chunks) };
+}
+
+export interface PolledCell extends Partial<CellResult> {
+  state: string;
+  output: Buffer;
+  chunks: { stream: number; data: Buffer }[];
+}
+
+export async function pollCell(session: Session, cellId?: string): Promise<PolledCell> {
+  const reply = await session.control("poll", cellId ? { cell: cellId } : {});
+  const streams: number[] = reply.result.streams ?? [];
+  const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] ?? 1, data }));
+  return { ...reply.result, output: Buffer.concat(reply.blobs), chunks };
+}

@@ -1,0 +1,30 @@
+// What the protocol handlers share: the session table, the access log, daemon-wide limits.
+import type { SessionTable } from "./session-table.js";
+import type { AccessLog } from "./access-log.js";
+import type { LegacyCommand } from "./legacy.js";
+
+export interface StopOptions {
+  keepSessions: boolean;
+  closeCode?: number;
+}
+
+export interface DaemonContext {
+  table: SessionTable;
+  log: AccessLog;
+  maxMessage: number;
+  startedAt: number;
+  socket: string;
+  stop(opts: StopOptions): void;
+  /** Set by the attach feature: takes over a legacy connection for the human REPL. */
+  legacyAttach?(c: LegacyCommand, conn: ConnInfo): Promise<string | null>;
+}
+
+export interface ConnInfo {
+  id: number;
+  peer: string;
+  protocol: string;
+  /** Runs once the current reply is sent (e.g. stop after "OK stopping daemon"). */
+  afterReply?: () => void;
+  /** When set, raw messages go here first (attach mode); return true to consume. */
+  onMessage?: (data: Buffer, isBinary: boolean) => boolean;
+}

@@ -1,0 +1,21 @@
+// Errors the daemon reports to clients: a stable code for programs, a message for people.
+export type ErrorCode =
+  | "bad_request"
+  | "unknown_op"
+  | "no_session"
+  | "invalid_name"
+  | "exists"
+  | "too_many_sessions"
+  | "session_dead"
+  | "start_failed"
+  | "too_large"
+  | "timeout"
+  | "unsupported"
+  | "internal";
+
+export class DaemonError extends Error {
+  override name = "DaemonError";
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}

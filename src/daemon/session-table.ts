@@ -1,0 +1,149 @@
+// The daemon's named sessions: creation rules (names, limits, no silent replacement),
+// lookup, kill, and re-adoption of agents a previous daemon left running.
+import { readdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { Session } from "../session/session.js";
+import { DaemonError } from "./errors.js";
+import { isValidName } from "./names.js";
+
+export interface TableOptions {
+  agentDir: string;
+  maxSessions: number;
+  maxOutput: number;
+}
+
+export interface NewSessionOptions {
+  replace?: boolean;
+  python?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+let resolvedPython: string | undefined;
+
+/** The real interpreter behind `python3` (shims such as pyenv's cost ~80 ms per start). */
+export function defaultPython(): string {
+  if (resolvedPython) return resolvedPython;
+  const cmd = process.env.PYTHOND_PYTHON || "python3";
+  const r = spawnSync(cmd, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", timeout: 10_000 });
+  const exe = r.status === 0 ? r.stdout.trim() : "";
+  return (resolvedPython = exe || cmd);
+}
+
+export function sessionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHOND_INTERNAL_WORKER: "1", ...extra };
+  env.TERM ??= "xterm-256color";
+  delete env.PYTHOND_TOKEN; // a session never needs the daemon's credentials
+  return env;
+}
+
+export class SessionTable {
+  private readonly sessions = new Map<string, Session>();
+  private readonly creating = new Map<string, Promise<Session>>();
+
+  constructor(private readonly opts: TableOptions) {}
+
+  get(name: string): Session {
+    const s = this.sessions.get(name);
+    if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: new ${name}`);
+    return s;
+  }
+
+  find(name: string): Session | undefined {
+    return this.sessions.get(name);
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  async create(name: string, opts: NewSessionOptions = {}): Promise<Session> {
+    if (!isValidName(name)) throw new DaemonError("invalid_name", "invalid session name");
+    const pending = this.creating.get(name);
+    if (pending) await pending.catch(() => {});
+    const existing = this.sessions.get(name);
+    if (existing && existing.state === "alive" && !opts.replace) {
+      throw new DaemonError("exists", `session '${name}' already exists (pid ${existing.pid}); use --replace to discard it`);
+    }
+    if (!existing && this.sessions.size >= this.opts.maxSessions) {
+      throw new DaemonError("too_many_sessions", `too many sessions (max ${this.opts.maxSessions})`);
+    }
+    const work = (async () => {
+      if (existing) {
+        await existing.kill();
+        this.sessions.delete(name);
+      }
+      let session: Session;
+      try {
+        session = await Session.spawn({
+          name,
+          python: opts.python ?? defaultPython(),
+          agentDir: this.opts.agentDir,
+          cwd: opts.cwd,
+          env: sessionEnv(opts.env),
+          maxOutput: this.opts.maxOutput,
+        });
+      } catch (e) {
+        throw new DaemonError("start_failed", `failed to create session '${name}': ${(e as Error).message}`);
+      }
+      this.sessions.set(name, session);
+      return session;
+    })();
+    this.creating.set(name, work);
+    try {
+      return await work;
+    } finally {
+      if (this.creating.get(name) === work) this.creating.delete(name);
+    }
+  }
+
+  async kill(name: string): Promise<void> {
+    const s = this.sessions.get(name);
+    if (!s) throw new DaemonError("no_session", `no session '${name}'`);
+    this.sessions.delete(name);
+    await s.kill();
+  }
+
+  /** Re-adopt every agent whose socket is in agentDir; remove sockets nobody answers on. */
+  async adoptAll(): Promise<{ adopted: string[]; stale: number }> {
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.opts.agentDir).filter((f) => f.endsWith(".sock"));
+    } catch {
+      return { adopted: [], stale: 0 };
+    }
+    const adopted: string[] = [];
+    let stale = 0;
+    await Promise.all(
+      files.map(async (f) => {
+        const path = join(this.opts.agentDir, f);
+        try {
+          const s = await Session.attach(path, 3000);
+          const other = this.sessions.get(s.name);
+          if (other) {
+            // Two agents claim one name (a crash mid-replace): keep the newer.
+            const [keep, drop] = other.info.started >= s.info.started ? [other, s] : [s, other];
+            await drop.kill();
+            this.sessions.set(keep.name, keep);
+          } else this.sessions.set(s.name, s);
+          adopted.push(s.name);
+        } catch {
+          stale++;
+          try {
+            unlinkSync(path);
+          } catch {
+            /* gone */
+          }
+        }
+      }),
+    );
+    return { adopted, stale };
+  }
+
+  async shutdown(killSessions: boolean): Promise<void> {
+    const all = this.list();
+    this.sessions.clear();
+    await Promise.all(all.map((s) => (killSessions ? s.kill() : Promise.resolve(s.detach()))));
+  }
+}

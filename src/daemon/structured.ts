@@ -1,0 +1,233 @@
+// pythond's structured protocol (subprotocol "pythond.json.1", docs/PROTOCOL.md):
+// text frames are JSON requests {"id", "op", ...} and replies {"id", "ok", "result"|"error"};
+// cell output streams as binary frames: u32be request id, u8 stream (1 stdout, 2 stderr), bytes.
+// Requests on one connection run concurrently and are matched by id.
+import type { WebSocket } from "ws";
+import type { DaemonContext, ConnInfo } from "./context.js";
+import { DaemonError } from "./errors.js";
+import { isValidName } from "./names.js";
+import { pollCell } from "./cell-ops.js";
+import type { Session, CellResult } from "../session/session.js";
+
+export const STRUCTURED_PROTOCOL = "pythond.json.1";
+/** A client that lets this much output pile up unread is dropped; its cells keep running. */
+const MAX_BUFFERED = 256 * 1024 * 1024;
+
+export interface Request {
+  id: number;
+  op: string;
+  [key: string]: unknown;
+}
+
+export interface Call {
+  req: Request;
+  ws: WebSocket;
+  ctx: DaemonContext;
+  conn: ConnInfo;
+  /** Stream cell output to the client as binary frames. */
+  output(stream: number, data: Buffer): void;
+  /** Send an intermediate event for this request. */
+  event(name: string, fields: Record<string, unknown>): void;
+}
+
+type Op = (call: Call) => Promise<unknown>;
+
+function str(req: Request, key: string, required = true): string {
+  const v = req[key];
+  if (v === undefined && !required) return "";
+  if (typeof v !== "string") throw new DaemonError("bad_request", `"${key}" must be a string`);
+  return v;
+}
+
+function session(call: Call): Session {
+  return call.ctx.table.get(str(call.req, "session"));
+}
+
+export function cellReply(r: CellResult): Record<string, unknown> {
+  return {
+    cell_id: r.cell_id,
+    ok: r.ok,
+    value: r.value,
+    error: r.error,
+    duration: r.duration,
+    dropped: r.dropped,
+  };
+}
+
+export async function runCell(call: Call, s: Session, code: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    s.exec(code, "run", {
+      output: (stream, data) => call.output(stream, data),
+      done: (r) => resolve(cellReply(r)),
+      lost: (reason) => reject(new DaemonError("session_dead", reason)),
+    })
+      .then((accepted) => call.event("queued", { cell_id: accepted.cell_id }))
+      .catch(reject);
+  });
+}
+
+async function sessionSummary(s: Session): Promise<Record<string, unknown>> {
+  const base: Record<string, unknown> = {
+    name: s.name,
+    state: s.state,
+    pid: s.pid,
+    python: s.info.python,
+    executable: s.info.executable,
+    cwd: s.info.cwd,
+    started: s.info.started,
+    last_activity: s.lastActivity / 1000,
+  };
+  if (s.state !== "alive") return { ...base, reason: s.deathReason };
+  try {
+    const st = (await s.control("status", {}, 1000)).result;
+    return { ...base, busy: st.state === "running", running: st.running, queued: st.queued, memory: st.memory, cells: st.cells };
+  } catch {
+    return base;
+  }
+}
+
+export const ops: Record<string, Op> = {
+  async hello(call) {
+    return { server: "pythond", protocol: 1, pid: process.pid, socket: call.ctx.socket, started: call.ctx.startedAt };
+  },
+  async ls(call) {
+    return { sessions: await Promise.all(call.ctx.table.list().map(sessionSummary)) };
+  },
+  async new(call) {
+    const { req } = call;
+    const name = str(req, "session");
+    const env = req.env as Record<string, string> | undefined;
+    if (env !== undefined && (typeof env !== "object" || Object.values(env).some((v) => typeof v !== "string"))) {
+      throw new DaemonError("bad_request", '"env" must map names to strings');
+    }
+    const s = await call.ctx.table.create(name, {
+      replace: req.replace === true,
+      python: str(req, "python", false) || undefined,
+      cwd: str(req, "cwd", false) || undefined,
+      env,
+    });
+    return { name: s.name, pid: s.pid, python: s.info.python, executable: s.info.executable, cwd: s.info.cwd };
+  },
+  async run(call) {
+    const code = str(call.req, "code");
+    if (!code.trim()) throw new DaemonError("bad_request", "run requires code");
+    return runCell(call, session(call), code);
+  },
+  async fire(call) {
+    const code = str(call.req, "code");
+    if (!code.trim()) throw new DaemonError("bad_request", "fire requires code");
+    const s = session(call);
+    const { cell_id } = await s.exec(code, "fire");
+    s.checkpoint.recordLaunch(code, JSON.stringify({ cell_id, status: "fired" }));
+    return { cell_id, status: "fired" };
+  },
+  async poll(call) {
+    const cell = str(call.req, "cell", false) || undefined;
+    const r = await pollCell(session(call), cell);
+    const { output, chunks, ...rest } = r;
+    return { ...rest, output: output.toString("utf8") };
+  },
+  async cells(call) {
+    return (await session(call).control("cells")).result;
+  },
+  async status(call) {
+    return (await session(call).control("status")).result;
+  },
+  async vars(call) {
+    return (await session(call).control("vars")).result;
+  },
+  async complete(call) {
+    return (await session(call).control("complete", { text: str(call.req, "text", false) })).result;
+  },
+  async int(call) {
+    return (await session(call).control("int")).result;
+  },
+  async kill(call) {
+    const name = str(call.req, "session");
+    await call.ctx.table.kill(name);
+    return { killed: name };
+  },
+  async stop(call) {
+    const keep = call.req.keep_sessions === true;
+    call.conn.afterReply = () => call.ctx.stop({ keepSessions: keep, closeCode: 1001 });
+    return { stopping: true, keep_sessions: keep };
+  },
+};
+
+function errorOf(e: unknown): { code: string; message: string } {
+  if (e instanceof DaemonError) return { code: e.code, message: e.message };
+  const err = e as Error;
+  if (err?.message?.includes(" dead -- new ")) return { code: "session_dead", message: err.message };
+  return { code: "internal", message: err?.message ?? String(e) };
+}
+
+export function parseRequest(text: string): Request {
+  let req: unknown;
+  try {
+    req = JSON.parse(text);
+  } catch {
+    throw new DaemonError("bad_request", "request is not JSON");
+  }
+  if (typeof req !== "object" || req === null || Array.isArray(req)) throw new DaemonError("bad_request", "request is not a JSON object");
+  const r = req as Request;
+  if (!Number.isInteger(r.id) || r.id < 0 || r.id > 0xffffffff) throw new DaemonError("bad_request", '"id" must be an integer from 0 to 4294967295');
+  if (typeof r.op !== "string") throw new DaemonError("bad_request", '"op" must be a string');
+  return r;
+}
+
+export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo, extraOps: Record<string, Op> = {}): void {
+  const send = (obj: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
+  };
+  ws.on("message", async (data, isBinary) => {
+    if (conn.onMessage?.(data as Buffer, isBinary)) return;
+    if (isBinary) {
+      send({ id: null, ok: false, error: { code: "bad_request", message: "binary frames are only for attach input" } });
+      return;
+    }
+    let req: Request;
+    try {
+      req = parseRequest((data as Buffer).toString("utf8"));
+    } catch (e) {
+      send({ id: null, ok: false, error: errorOf(e) });
+      return;
+    }
+    const op = extraOps[req.op] ?? ops[req.op];
+    const name = typeof req.session === "string" ? req.session : undefined;
+    const sessionField = name === undefined ? "-" : isValidName(name) ? name : "invalid";
+    ctx.log.write({ event: "command", conn_id: conn.id, peer: conn.peer, cmd: req.op, session: sessionField });
+    const call: Call = {
+      req,
+      ws,
+      ctx,
+      conn,
+      output(stream, chunk) {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > MAX_BUFFERED) {
+          ws.terminate();
+          return;
+        }
+        const head = Buffer.allocUnsafe(5);
+        head.writeUInt32BE(req.id, 0);
+        head.writeUInt8(stream, 4);
+        ws.send(Buffer.concat([head, chunk]), { binary: true });
+      },
+      event(name, fields) {
+        send({ id: req.id, event: name, ...fields });
+      },
+    };
+    let status = "ok";
+    try {
+      if (!op) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
+      const result = await op(call);
+      send({ id: req.id, ok: true, result });
+    } catch (e) {
+      status = "error";
+      send({ id: req.id, ok: false, error: errorOf(e) });
+    }
+    ctx.log.write({ event: "result", conn_id: conn.id, peer: conn.peer, cmd: req.op, session: sessionField, status });
+    const after = conn.afterReply;
+    conn.afterReply = undefined;
+    after?.();
+  });
+}

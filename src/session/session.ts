@@ -1,0 +1,316 @@
+// The daemon's handle on one session agent: starting or adopting it, sending cells and
+// control requests, routing its output/done events to whoever waits on each cell.
+import { connect, type Socket } from "node:net";
+import { unlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { Link, type Reply } from "../link/link.js";
+import type { Frame } from "../link/frame.js";
+import { startAgent } from "../bootstrap/spawn.js";
+import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
+
+export const STDOUT = 1;
+export const STDERR = 2;
+
+export interface CellError {
+  type: string;
+  message: string;
+  traceback: string;
+}
+
+/** What the agent reports when a cell ends (agent/pythond_agent/cells.py Cell.result). */
+export interface CellResult {
+  cell_id: string;
+  seq: number;
+  mode: string;
+  origin: string;
+  state: string;
+  started_at: number | null;
+  duration: number | null;
+  ok: boolean | null;
+  value: string | null;
+  error: CellError | null;
+  bytes: number;
+  dropped: number;
+  code?: string;
+}
+
+export interface CellListener {
+  output?(stream: number, data: Buffer): void;
+  done?(result: CellResult): void;
+  /** The agent died (or the daemon lost it) before the cell finished. */
+  lost?(reason: string): void;
+}
+
+interface CellWatch {
+  code: string;
+  mode: string;
+  listeners: Set<CellListener>;
+  log: Buffer[];
+  logBytes: number;
+  logDropped: number;
+}
+
+export interface Hello {
+  name: string;
+  pid: number;
+  python: string;
+  executable: string;
+  cwd: string;
+  started: number;
+  socket: string;
+}
+
+export interface SpawnSessionOptions {
+  name: string;
+  python: string;
+  agentDir: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  maxOutput: number;
+  timeoutMs?: number;
+}
+
+export function newCellId(): string {
+  return randomBytes(6).toString("hex");
+}
+
+function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export class Session {
+  state: "alive" | "dead" = "alive";
+  deathReason = "";
+  lastActivity = Date.now();
+  readonly checkpoint: Checkpoint;
+  private readonly watches = new Map<string, CellWatch>();
+  private readonly deathListeners = new Set<(reason: string) => void>();
+  private link!: Link;
+  private child?: ChildProcess;
+  private exitNote = "";
+
+  private constructor(readonly info: Hello) {
+    this.checkpoint = new Checkpoint(info.name);
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  static async spawn(opts: SpawnSessionOptions): Promise<Session> {
+    const socketFile = join(opts.agentDir, `${randomBytes(4).toString("hex")}.sock`);
+    const started = await startAgent(
+      [opts.python],
+      { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd },
+      { env: opts.env, cwd: opts.cwd, detached: true, endInput: true, timeoutMs: opts.timeoutMs ?? 15_000 },
+    );
+    const child = started.child;
+    const hello = await new Promise<Hello>((resolve, reject) => {
+      const boot = new Link(started.stdout, undefined, {
+        onEvent: (f) => {
+          if (f.header.k === "hello") resolve(f.header as unknown as Hello);
+          else reject(new Error(`agent failed: ${String(f.header.type)}: ${String(f.header.message)}`));
+          boot.shutdown(null); // settles first: its onClose would reject
+        },
+        onClose: (err) => reject(new Error(`agent closed before its hello: ${err?.message ?? "EOF"}; ${started.stderr.text()}`)),
+      });
+      boot.receive(started.rest);
+    });
+    child.stderr?.destroy();
+    child.unref();
+    const session = await Session.attach(hello.socket, opts.timeoutMs ?? 15_000);
+    session.child = child;
+    child.once("exit", (code, signal) => {
+      session.exitNote = signal ? `killed by ${signal}` : `exited with status ${code}`;
+    });
+    return session;
+  }
+
+  /** Connect to a live agent's private socket (a new session, or one a previous daemon left). */
+  static async attach(socketFile: string, timeoutMs = 5000): Promise<Session> {
+    const sock = await connectUnix(socketFile, timeoutMs);
+    return new Promise<Session>((resolve, reject) => {
+      let session: Session | undefined;
+      const timer = setTimeout(() => {
+        link.shutdown(new Error("agent sent no hello"));
+      }, timeoutMs);
+      const link = new Link(sock, sock, {
+        onEvent: (f) => {
+          if (!session) {
+            clearTimeout(timer);
+            if (f.header.k !== "hello") {
+              link.shutdown(new Error(`agent sent ${String(f.header.k)} before hello`));
+              return;
+            }
+            session = new Session(f.header as unknown as Hello);
+            session.link = link;
+            resolve(session);
+            return;
+          }
+          session.onEvent(f);
+        },
+        onClose: (err) => {
+          clearTimeout(timer);
+          if (session) session.onLinkClosed(err);
+          else reject(err ?? new Error("agent closed the connection before its hello"));
+        },
+      });
+    });
+  }
+
+  private onEvent(f: Frame): void {
+    const h = f.header;
+    const cellId = h.c as string | null;
+    const watch = cellId ? this.watches.get(cellId) : undefined;
+    if (h.ev === "out") {
+      if (!watch) return;
+      const data = f.blobs[0] ?? Buffer.alloc(0);
+      const stream = Number(h.s);
+      if (watch.logBytes < LOG_OUTPUT_LIMIT) {
+        const keep = data.subarray(0, LOG_OUTPUT_LIMIT - watch.logBytes);
+        watch.log.push(Buffer.from(keep));
+        watch.logBytes += keep.length;
+        watch.logDropped += data.length - keep.length;
+      } else watch.logDropped += data.length;
+      for (const l of watch.listeners) l.output?.(stream, data);
+    } else if (h.ev === "done") {
+      this.lastActivity = Date.now();
+      const result = h as unknown as CellResult;
+      const code = watch?.code ?? result.code;
+      if (code !== undefined) {
+        const output = watch ? Buffer.concat(watch.log).toString("utf8") : "";
+        this.checkpoint.record(code, result.ok === true, output, watch?.logDropped ?? 0);
+      }
+      if (!watch) return;
+      this.watches.delete(cellId!);
+      for (const l of watch.listeners) l.done?.(result);
+    }
+  }
+
+  private onLinkClosed(err: Error | null): void {
+    if (this.state === "dead") return;
+    this.state = "dead";
+    // The child's exit event may trail the socket close by a moment.
+    setTimeout(() => {
+      this.deathReason = this.exitNote || (err ? err.message : "agent closed its connection");
+      const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
+      for (const [, w] of this.watches) for (const l of w.listeners) l.lost?.(reason);
+      this.watches.clear();
+      for (const f of this.deathListeners) f(reason);
+    }, this.child ? 30 : 0);
+  }
+
+  onDeath(f: (reason: string) => void): void {
+    this.deathListeners.add(f);
+  }
+
+  isDead(): boolean {
+    return this.state === "dead";
+  }
+
+  deadMessage(): string {
+    return `session '${this.name}' dead -- new ${this.name} to restart`;
+  }
+
+  /** Queue a cell; the listener sees its output and end. Resolves once the agent accepted it. */
+  async exec(code: string, mode: "run" | "fire" | string, listener?: CellListener, cellId = newCellId()): Promise<{ cell_id: string; seq: number }> {
+    if (this.state === "dead") throw new Error(this.deadMessage());
+    this.lastActivity = Date.now();
+    const watch: CellWatch = { code, mode, listeners: new Set(listener ? [listener] : []), log: [], logBytes: 0, logDropped: 0 };
+    this.watches.set(cellId, watch);
+    try {
+      const reply = await this.link.request("exec", { cell: cellId, mode }, [Buffer.from(code, "utf8")]);
+      return reply.result;
+    } catch (e) {
+      this.watches.delete(cellId);
+      throw this.isDead() ? new Error(this.deadMessage()) : e;
+    }
+  }
+
+  /** Follow a cell already running; false if the daemon is not tracking it (use poll). */
+  watch(cellId: string, listener: CellListener): (() => void) | undefined {
+    const w = this.watches.get(cellId);
+    if (!w) return undefined;
+    w.listeners.add(listener);
+    return () => w.listeners.delete(listener);
+  }
+
+  async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<Reply> {
+    if (this.state === "dead") throw new Error(this.deadMessage());
+    try {
+      return await this.link.request(op, fields, [], { timeoutMs });
+    } catch (e) {
+      throw this.isDead() ? new Error(this.deadMessage()) : e;
+    }
+  }
+
+  /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
+  async kill(): Promise<void> {
+    const alive = () => {
+      try {
+        process.kill(this.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (this.state === "alive") await this.link.request("kill", {}, [], { timeoutMs: 1000 }).catch(() => {});
+    this.link.shutdown(null);
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-this.pid, sig);
+      } catch {
+        try {
+          process.kill(this.pid, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    const waitGone = async (ms: number) => {
+      const until = Date.now() + ms;
+      while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      return !alive();
+    };
+    if (!(await waitGone(300))) {
+      signalGroup("SIGTERM");
+      if (!(await waitGone(3000))) {
+        signalGroup("SIGKILL");
+        await waitGone(1000);
+      }
+    } else signalGroup("SIGKILL"); // children left in its group
+    try {
+      unlinkSync(this.info.socket);
+    } catch {
+      /* already gone */
+    }
+    this.state = "dead";
+    this.deathReason = "killed";
+  }
+
+  /** Drop the connection but leave the agent running (daemon restart). */
+  detach(): void {
+    this.state = "dead";
+    this.deathReason = "detached";
+    this.link.shutdown(null);
+  }
+}
