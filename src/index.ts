@@ -1,3 +1,5 @@
 // The pythond SDK: the one public surface of the package.
 export { Link, LinkClosedError, LinkTimeoutError, LinkRemoteError } from "./link/link.js";
 export { startAgent, AgentStartError } from "./bootstrap/spawn.js";
+// Tools: Python classes run on any bare python3 over any stdio transport (docs/TOOLS.md).
+export * from "./tools/index.js";

@@ -43,6 +43,8 @@ export interface LinkOptions {
 export interface RequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Told the request id before the request is written (to send cancels or match stream events). */
+  onId?: (id: number) => void;
 }
 
 export class Link {
@@ -50,6 +52,11 @@ export class Link {
   private readonly pending = new Map<number, Pending>();
   private readonly parser: FrameParser;
   private readonly out: Writable;
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.out.uncork();
+  };
   closed = false;
   closeError: Error | null = null;
   onEvent: (frame: Frame) => void;
@@ -108,11 +115,14 @@ export class Link {
   send(header: Header, blobs: readonly Uint8Array[] = []): boolean {
     if (this.closed) return false;
     const parts = encodeFrame(header, blobs);
-    if (parts.length === 1) return this.out.write(parts[0]);
-    this.out.cork();
+    // Cork once per tick: frames sent in one turn of the event loop leave in one writev.
+    if (!this.corked) {
+      this.corked = true;
+      this.out.cork();
+      process.nextTick(this.uncork);
+    }
     let ok = true;
     for (const p of parts) ok = this.out.write(p);
-    process.nextTick(() => this.out.uncork());
     return ok;
   }
 
@@ -141,6 +151,7 @@ export class Link {
         p.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
       this.pending.set(id, p);
+      opts.onId?.(id);
       this.send({ ...fields, k: "req", i: id, op }, blobs);
     });
   }
