@@ -52,10 +52,21 @@ export class Link {
   private readonly pending = new Map<number, Pending>();
   private readonly parser: FrameParser;
   private readonly out: Writable;
-  private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.out.uncork();
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private readonly flush = () => {
+    const q = this.queued;
+    const bytes = this.queuedBytes;
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.closed || !q.length) return;
+    if (q.length === 1) this.out.write(q[0]);
+    else if (bytes <= 256 * 1024) this.out.write(Buffer.concat(q, bytes));
+    else {
+      this.out.cork();
+      for (const p of q) this.out.write(p);
+      this.out.uncork();
+    }
   };
   closed = false;
   closeError: Error | null = null;
@@ -115,15 +126,14 @@ export class Link {
   send(header: Header, blobs: readonly Uint8Array[] = []): boolean {
     if (this.closed) return false;
     const parts = encodeFrame(header, blobs);
-    // Cork once per tick: frames sent in one turn of the event loop leave in one writev.
-    if (!this.corked) {
-      this.corked = true;
-      this.out.cork();
-      process.nextTick(this.uncork);
+    // Frames sent in one turn of the event loop leave together in one write (small ones are
+    // joined; big attachments are written as they are, without a copy).
+    if (!this.queued.length) process.nextTick(this.flush);
+    for (const p of parts) {
+      this.queued.push(p);
+      this.queuedBytes += p.length;
     }
-    let ok = true;
-    for (const p of parts) ok = this.out.write(p);
-    return ok;
+    return this.queuedBytes < 16 * 1024 * 1024 && !this.out.writableNeedDrain;
   }
 
   request(op: string, fields: Header = {}, blobs: readonly Uint8Array[] = [], opts: RequestOptions = {}): Promise<Reply> {
