@@ -5,3 +5,5 @@ export { loadTool, builtinTool, toolFromSource, type ToolDef, type MethodRef, ty
 export { RemoteError, RemoteClosedError, CodecError } from "./errors.js";
 export { encodeValue, decodeValue } from "./codec.js";
 export { Fleet, mapLimit, type FleetOptions, type FleetCallOptions, type HostResult } from "./fleet.js";
+export { Exec, FileSystem, FileSync, type ExecApi, type ExecResult, type FileSystemApi, type FileStat, type FileSyncApi } from "./builtins.js";
+export { upload, download, uploadFile, downloadFile, type TransferOptions, type TransferResult } from "./transfer.js";

@@ -11,6 +11,7 @@ import { decodeValue, encodeValue } from "./codec.js";
 import { RemoteClosedError, RemoteError } from "./errors.js";
 import type { MethodRef, ToolDef } from "./load-tool.js";
 import { RemoteStream } from "./stream.js";
+import { download, upload, type TransferOptions, type TransferResult } from "./transfer.js";
 
 type AnyFn = (...args: any[]) => any;
 export type ResultOf<F extends AnyFn> = Awaited<ReturnType<F>>;
@@ -277,6 +278,16 @@ export class Remote {
   /** Return stream credit to the agent. */
   credit(id: number, items: number, bytes: number): void {
     if (!this.link.closed) this.link.send({ k: "credit", i: id, n: items, s: bytes });
+  }
+
+  /** Upload a file or directory tree with block reuse, atomic replace and preserved modes. */
+  upload(local: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult> {
+    return upload(this, local, remotePath, opts);
+  }
+
+  /** Download a remote file or directory tree (the mirror of upload). */
+  download(remotePath: string, local: string, opts?: TransferOptions): Promise<TransferResult> {
+    return download(this, remotePath, local, opts);
   }
 
   /** Round trip without running any tool (liveness). */
