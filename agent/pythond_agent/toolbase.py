@@ -28,9 +28,8 @@ def inline(fn):
     Saves the thread hand-off; while it runs, the agent reads no further requests.
     """
     target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
-    import inspect
-
-    if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
+    flags = getattr(getattr(target, "__code__", None), "co_flags", 0)
+    if flags & (0x80 | 0x200):  # CO_COROUTINE | CO_ASYNC_GENERATOR
         raise TypeError("inline applies to synchronous methods; a coroutine already runs on the loop")
     target.__tool_inline__ = True
     return fn

@@ -4,7 +4,6 @@ stdin is DEVNULL unless given; stdout/stderr are DEVNULL unless capture_output=T
 start in their own session so a cancelled or timed-out call can kill the whole process group.
 """
 import os
-import subprocess
 
 try:
     from pythond_agent import callctx as _callctx
@@ -13,6 +12,7 @@ except ImportError:  # pragma: no cover - used outside the agent
 
 
 def _stdin_args(stdin, text):
+    import subprocess
     if stdin is None:
         return {"stdin": subprocess.DEVNULL}
     if isinstance(stdin, (bytes, bytearray, memoryview)):
@@ -25,6 +25,8 @@ def _stdin_args(stdin, text):
 
 
 def process(*argv, stdin=None, capture_output=False, text=False, env=None, shell=False, check=False, cwd=None):
+    import subprocess  # imported on first use: it costs a bare agent ~3 ms and ~1 MB
+
     if shell and len(argv) == 1:
         args = argv[0]
     else:
@@ -69,6 +71,7 @@ def _kill_group(pid):
 
 async def async_process(*argv, stdin=None, capture_output=False, text=False, env=None, shell=False, check=False, cwd=None, timeout=None):
     import asyncio
+    import subprocess
 
     kw = _stdin_args(stdin, text)
     data = kw.get("input")
