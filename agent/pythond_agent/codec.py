@@ -19,7 +19,6 @@ themselves; everything else is a tagged object {"$": tag, ...}:
 
 Runs on Python 3.9+, standard library only.
 """
-import datetime as _dt
 import math
 
 SAFE_INT = (1 << 53) - 1
@@ -97,6 +96,8 @@ def _encode_other(value, blobs, depth):
 
         fields = {f.name: encode(getattr(value, f.name), blobs, depth + 1) for f in dataclasses.fields(value)}
         return {"$": "dc", "t": qualname_of(type(value)), "v": fields}
+    import datetime as _dt  # lazily: most agents never see a datetime
+
     if isinstance(value, _dt.datetime):
         return {"$": "dt", "v": value.isoformat()}
     if isinstance(value, _dt.date):
@@ -141,6 +142,8 @@ def decode(value, blobs, resolve=None, depth=0):
         if tag == "dt":
             return _parse_datetime(value["v"])
         if tag == "date":
+            import datetime as _dt
+
             return _dt.date.fromisoformat(value["v"])
         if tag == "dc":
             fields = {k: decode(v, blobs, resolve, depth + 1) for k, v in value["v"].items()}
@@ -168,6 +171,8 @@ def _hashable(k):
 
 
 def _parse_datetime(text):
+    import datetime as _dt
+
     # JavaScript sends "2024-01-02T03:04:05.678Z"; fromisoformat on 3.9/3.10 rejects "Z".
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"

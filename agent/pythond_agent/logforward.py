@@ -53,9 +53,9 @@ class _LoggingImportHook:
         if name != "logging":
             return None
         sys.meta_path.remove(self)
-        import importlib.util
+        import importlib.machinery
 
-        spec = importlib.util.find_spec("logging")
+        spec = importlib.machinery.PathFinder.find_spec("logging")
         if spec is None or spec.loader is None:
             return None
         real_exec = spec.loader.exec_module
