@@ -45,9 +45,12 @@ const res = {};
 }
 
 const r = await Remote.spawn([PY]);
-await r.call(B.noop);
+await r.ping();
 await sleep(300);
-res.idle_rss_mib = rssMiB(r.pid);
+res.idle_rss_mib = rssMiB(r.pid); // bootstrapped, no tool synced yet
+await r.call(B.noop);
+await sleep(100);
+res.rss_after_first_tool_mib = rssMiB(r.pid);
 for (let i = 0; i < 500; i++) await r.call(B.noop);
 res.noop_rtt_us = await perCallUs(() => r.call(B.noop));
 res.noop_inline_rtt_us = await perCallUs(() => r.call(B.noop_inline));

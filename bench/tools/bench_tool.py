@@ -3,7 +3,7 @@ import os
 from rmote.protocol import Tool, inline
 
 
-_RANDOM = os.urandom(8 << 20)  # the source returns slices of this: time the transfer, not urandom
+_RANDOM = []  # source() returns slices of one random buffer: time the transfer, not urandom
 
 
 class Bench(Tool):
@@ -26,7 +26,9 @@ class Bench(Tool):
 
     @staticmethod
     def source(n: int) -> bytes:
-        return _RANDOM[:n]
+        if not _RANDOM or len(_RANDOM[0]) < n:
+            _RANDOM[:] = [os.urandom(n)]
+        return _RANDOM[0][:n]
 
     @staticmethod
     async def items(n: int, size: int):
