@@ -3,3 +3,5 @@ export { Client, PROTOCOL, type ConnectOptions, type RequestHandlers, type CellO
 export { DaemonRequestError, ConnectError } from "./client/errors.js";
 export { Link, LinkClosedError, LinkTimeoutError, LinkRemoteError } from "./link/link.js";
 export { startAgent, AgentStartError } from "./bootstrap/spawn.js";
+// Tools: Python classes run on any bare python3 over any stdio transport (docs/TOOLS.md).
+export * from "./tools/index.js";

@@ -16,6 +16,10 @@ _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _LOADS = json.loads
 _IOV_MAX = 512
 _HIGH_WATER = 16 << 20
+# Reads stay below malloc's mmap threshold (a 1 MiB os.read costs an mmap + munmap per call);
+# frames larger than that are read straight into a buffer of their own size.
+_READ_SIZE = 64 << 10
+_DIRECT_READ = 64 << 10
 
 
 class LinkError(Exception):
@@ -151,7 +155,7 @@ class Link:
             rest = len(buf) - pos
             if rest >= 4:
                 (n,) = _U32.unpack_from(buf, pos)
-                if n > (1 << 20):
+                if n > _DIRECT_READ:
                     # Large frame: read the remainder straight into a buffer of its size.
                     body = bytearray(n)
                     body[: rest - 4] = buf[pos + 4 :]
@@ -164,7 +168,7 @@ class Link:
                     buf, pos = b"", 0
                     yield decode(body)
                     continue
-            chunk = os.read(rfd, 1 << 20)
+            chunk = os.read(rfd, _READ_SIZE)
             if not chunk:
                 if rest:
                     raise LinkError("stream closed inside a frame")

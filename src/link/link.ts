@@ -43,6 +43,8 @@ export interface LinkOptions {
 export interface RequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Told the request id before the request is written (to send cancels or match stream events). */
+  onId?: (id: number) => void;
 }
 
 export class Link {
@@ -50,6 +52,22 @@ export class Link {
   private readonly pending = new Map<number, Pending>();
   private readonly parser: FrameParser;
   private readonly out: Writable;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private readonly flush = () => {
+    const q = this.queued;
+    const bytes = this.queuedBytes;
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.closed || !q.length) return;
+    if (q.length === 1) this.out.write(q[0]);
+    else if (bytes <= 256 * 1024) this.out.write(Buffer.concat(q, bytes));
+    else {
+      this.out.cork();
+      for (const p of q) this.out.write(p);
+      this.out.uncork();
+    }
+  };
   closed = false;
   closeError: Error | null = null;
   onEvent: (frame: Frame) => void;
@@ -109,12 +127,14 @@ export class Link {
   send(header: Header, blobs: readonly Uint8Array[] = []): boolean {
     if (this.closed) return false;
     const parts = encodeFrame(header, blobs);
-    if (parts.length === 1) return this.out.write(parts[0]);
-    this.out.cork();
-    let ok = true;
-    for (const p of parts) ok = this.out.write(p);
-    process.nextTick(() => this.out.uncork());
-    return ok;
+    // Frames sent in one turn of the event loop leave together in one write (small ones are
+    // joined; big attachments are written as they are, without a copy).
+    if (!this.queued.length) process.nextTick(this.flush);
+    for (const p of parts) {
+      this.queued.push(p);
+      this.queuedBytes += p.length;
+    }
+    return this.queuedBytes < 16 * 1024 * 1024 && !this.out.writableNeedDrain;
   }
 
   request(op: string, fields: Header = {}, blobs: readonly Uint8Array[] = [], opts: RequestOptions = {}): Promise<Reply> {
@@ -142,6 +162,7 @@ export class Link {
         p.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
       this.pending.set(id, p);
+      opts.onId?.(id);
       this.send({ ...fields, k: "req", i: id, op }, blobs);
     });
   }

@@ -1,0 +1,65 @@
+"""The producing side of a streamed call: batching plus credit-based flow control.
+
+Each item costs 16 bytes plus its attachments' bytes against a window of 4 MiB and 256 items
+granted by the consumer. Items produced in one loop turn leave together in one frame.
+"""
+from pythond_agent import codec
+
+WINDOW_ITEMS = 256
+WINDOW_BYTES = 4 << 20
+ITEM_OVERHEAD = 16
+ITEM_LIMIT = 64 << 20
+BATCH_ITEMS = 64
+BATCH_BYTES = 1 << 20
+
+
+class StreamSender:
+    def __init__(self, agent, call, event):
+        self.agent = agent
+        self.call = call
+        self.event = event
+        self.items = WINDOW_ITEMS
+        self.bytes = WINDOW_BYTES
+        self.inflight = 0
+        self.batch = []
+        self.blobs = []
+        self.batch_bytes = 0
+        self.flush_scheduled = False
+
+    async def put(self, item):
+        start = len(self.blobs)
+        enc = codec.encode(item, self.blobs)
+        cost = ITEM_OVERHEAD
+        for b in self.blobs[start:]:
+            cost += len(b)
+        if cost > ITEM_LIMIT:
+            raise ValueError("stream item of %d bytes is above the limit of %d" % (cost, ITEM_LIMIT))
+        # Wait for credit; an item larger than the whole window goes alone when nothing is in flight.
+        while self.items < 1 or (cost > self.bytes and self.inflight > 0):
+            self.flush()
+            self.event.clear()
+            await self.event.wait()
+        self.items -= 1
+        self.bytes -= cost
+        self.inflight += 1
+        self.batch.append(enc)
+        self.batch_bytes += cost
+        if len(self.batch) >= BATCH_ITEMS or self.batch_bytes >= BATCH_BYTES:
+            self.flush()
+        elif not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.agent._loop.call_soon(self.flush)
+
+    def flush(self):
+        self.flush_scheduled = False
+        if not self.batch:
+            return
+        batch, blobs = self.batch, self.blobs
+        self.batch, self.blobs, self.batch_bytes = [], [], 0
+        self.agent.send({"k": "it", "i": self.call.id, "v": batch}, blobs)
+
+    def grant(self, n, size):
+        self.items += n
+        self.bytes += size
+        self.inflight = max(0, self.inflight - n)
+        self.event.set()

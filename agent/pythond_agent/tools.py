@@ -1,0 +1,445 @@
+"""Tool agent: serves lazily synced Tool classes over the framed link (docs/PROTOCOL.md, "Tool protocol").
+
+The main thread reads frames and dispatches; synchronous methods run in a bounded pool, async
+methods and async generators on an event loop thread that starts on first use (asyncio costs
+~10 MB, so an agent that never awaits never imports it). Replies are sent by whoever finishes
+the call; the link's combining writer coalesces them. Control messages (cancel, credit) are
+handled by the reader at once and never queue behind tool work.
+"""
+import os
+import sys
+import threading
+
+from pythond_agent import callctx, codec
+from pythond_agent.link import Link, LinkError
+from pythond_agent.toolbase import Tool
+from pythond_agent.toolpool import CallInterrupted, ToolPool
+
+STREAM_WINDOW_ITEMS = 256
+STREAM_WINDOW_BYTES = 4 << 20
+STREAM_ITEM_OVERHEAD = 16
+STREAM_ITEM_LIMIT = 64 << 20
+MAX_SOURCE = 16 << 20
+SYNC, INLINE, ASYNC, AGEN = 0, 1, 2, 3
+
+
+# Method kinds from code flags (inspect costs ~4 ms and ~1 MB to import on a bare agent).
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+_FunctionType = type(lambda: None)
+
+
+def _static_lookup(cls, name):
+    """The raw class attribute (staticmethod/classmethod/function) without the descriptor protocol."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _enlarge_pipe(fd):
+    """Bigger pipe buffers mean fewer syscalls and wake-ups for bulk frames (Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
+    except (ImportError, OSError):
+        pass
+
+
+class Call:
+    __slots__ = ("id", "thread", "task", "pgids", "label", "stream")
+
+    def __init__(self, cid, label):
+        self.id = cid
+        self.thread = None
+        self.task = None
+        self.pgids = set()
+        self.label = label
+        self.stream = None
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+class Cancelled(Exception):
+    pass
+
+
+def main(pin, pout, config):
+    # fd 2 is still the transport's stderr; nothing we rely on may write there any more.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 2)
+    os.close(null)
+    _enlarge_pipe(pin)
+    _enlarge_pipe(pout)
+    link = Link(pin, pout, max_frame=int(config.get("maxFrame", 256 << 20)))
+    agent = ToolAgent(link, config)
+    return agent.serve()
+
+
+class ToolAgent:
+    def __init__(self, link, config):
+        self.link = link
+        self.send = link.send
+        self.pool = ToolPool(config.get("pool") or min(32, (os.cpu_count() or 1) + 4))
+        self.modules = {}  # sync key -> module or namespace
+        self.methods = {}  # (key, qualname, method) -> (callable, kind)
+        self.instances = {}  # class -> the per-connection instance for instance methods
+        self.calls = {}  # id -> Call, while the caller has not been answered
+        self.interrupt_lock = threading.Lock()
+        self._loop = None
+        self._watcher = None
+        self._host = None
+        self._install_log_forwarding()
+
+    # ---- main loop ----
+
+    def serve(self):
+        calls = self.calls
+        try:
+            for header, blobs in self.link.frames():
+                k = header.get("k")
+                if k == "req":
+                    op = header.get("op")
+                    cid = header.get("i")
+                    if op == "call":
+                        self._call(cid, header, blobs)
+                    elif op == "stream":
+                        self._call(cid, header, blobs, stream=True)
+                    elif op == "sync":
+                        self._sync(cid, header)
+                    elif op == "ping":
+                        self.send({"k": "res", "i": cid, "r": None})
+                    else:
+                        self._reply_error(cid, ValueError("unknown operation %r" % (op,)))
+                elif k == "cancel":
+                    call = calls.pop(header.get("i"), None)
+                    if call is not None:
+                        self._interrupt(call, Cancelled("cancelled by the caller"), header.get("quiet"))
+                elif k == "credit":
+                    self._credit(header)
+        except LinkError as e:
+            self.send({"k": "fatal", "e": {"type": "LinkError", "message": str(e)}})
+            return 5
+        return 0
+
+    # ---- sync (lazy upload) ----
+
+    def _sync(self, cid, h):
+        key = h.get("key")
+        try:
+            if not isinstance(key, str):
+                raise ValueError("sync needs a string key")
+            if key not in self.modules:
+                self.modules[key] = self._load(h)
+        except BaseException as e:  # noqa: B902 - a bad upload fails this request only
+            self._reply_error(cid, e)
+            return
+        self.send({"k": "res", "i": cid, "r": None})
+
+    def _load(self, h):
+        kind = h.get("kind")
+        name = h.get("module")
+        if kind == "builtin":
+            import importlib
+
+            return importlib.import_module(name)
+        src = h.get("src")
+        if not isinstance(src, str) or len(src) > MAX_SOURCE or not isinstance(name, str):
+            raise ValueError("sync needs module name and source (at most %d bytes)" % MAX_SOURCE)
+        filename = h.get("file") or "<pythond-tool:%s>" % name
+        import linecache
+
+        linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+        code = compile(src, filename, "exec", dont_inherit=True)
+        import types
+
+        mod = types.ModuleType(name)
+        mod.__file__ = filename
+        if kind == "class":
+            # An inline class (defined in a function or a REPL): run its source alone,
+            # with the names the seed promises are injected.
+            from rmote.process import async_process, process
+            from pythond_agent.toolbase import inline
+
+            mod.__dict__.update(Tool=Tool, inline=inline, process=process, async_process=async_process)
+            exec(code, mod.__dict__)
+            return mod
+        if kind != "module":
+            raise ValueError("unknown sync kind %r" % (kind,))
+        # The newest upload of a module name becomes sys.modules[name], so dataclasses,
+        # pickle-free type lookups and later imports see the edited source.
+        previous = sys.modules.get(name)
+        sys.modules[name] = mod
+        try:
+            exec(code, mod.__dict__)
+        except BaseException:
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+            raise
+        return mod
+
+    # ---- calls ----
+
+    def _resolve(self, key, qual, meth):
+        mod = self.modules.get(key)
+        if mod is None:
+            raise ValueError("Tool %s not found (not synced on this connection)" % key)
+        obj = mod
+        for part in qual.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                raise ValueError("Tool %s not found" % qual)
+        if not (isinstance(obj, type) and issubclass(obj, Tool)):
+            raise ValueError("Tool %s not found (not a Tool class)" % qual)
+        raw = _static_lookup(obj, meth)
+        if raw is None:
+            raise ValueError("Method %s not found in tool %s" % (meth, qual))
+        if isinstance(raw, (staticmethod, classmethod)):
+            fn = getattr(obj, meth)  # a classmethod binds to the class the caller named
+            target = raw.__func__
+        elif isinstance(raw, _FunctionType):
+            inst = self.instances.get(obj)
+            if inst is None:
+                inst = self.instances[obj] = object.__new__(obj)
+            fn = getattr(inst, meth)
+            target = raw
+        else:
+            raise ValueError("%s is not callable in tool %s" % (meth, qual))
+        flags = getattr(getattr(target, "__code__", None), "co_flags", 0)
+        if flags & _CO_ASYNC_GENERATOR:
+            kind = AGEN
+        elif flags & _CO_COROUTINE:
+            kind = ASYNC
+        elif getattr(target, "__tool_inline__", False):
+            kind = INLINE
+        else:
+            kind = SYNC
+        return fn, kind
+
+    def _call(self, cid, h, blobs, stream=False):
+        key, qual, meth = h.get("t"), h.get("c"), h.get("m")
+        label = "%s.%s" % (qual, meth)
+        call = Call(cid, label)
+        self.calls[cid] = call
+        try:
+            entry = self.methods.get((key, qual, meth))
+            if entry is None:
+                if not (isinstance(key, str) and isinstance(qual, str) and isinstance(meth, str)):
+                    raise ValueError("Invalid method name")
+                entry = self.methods[(key, qual, meth)] = self._resolve(key, qual, meth)
+            fn, kind = entry
+            a = h.get("a")
+            args = codec.decode(a, blobs) if a else []
+            kw = h.get("kw")
+            kwargs = codec.decode(kw, blobs) if kw else {}
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise ValueError("arguments must be a list and keywords an object")
+            if (kind == AGEN) != stream:
+                raise TypeError("%s %s" % (label, "is not an async generator; use call" if stream else "is an async generator; use stream"))
+        except BaseException as e:  # noqa: B902
+            self._fail(cid, e, label)
+            return
+        dl = h.get("dl")
+        if dl is not None:
+            self._arm_deadline(cid, dl)
+        if kind == SYNC:
+            self.pool.submit(self._run_sync, call, fn, args, kwargs)
+        elif kind == INLINE:
+            self._run_sync(call, fn, args, kwargs)
+        else:
+            loop = self._ensure_loop()
+            loop.call_soon_threadsafe(self._start_task, call, fn, args, kwargs, kind)
+
+    def _run_sync(self, call, fn, args, kwargs):
+        call.thread = threading.get_ident()
+        token = callctx.current.set(call)
+        try:
+            result = fn(*args, **kwargs)
+        except SystemExit as e:
+            self._exit(e)
+        except CallInterrupted:
+            pass  # the caller was already told (cancelled / deadline)
+        except BaseException as e:  # noqa: B902 - report everything, keep the worker
+            with self.interrupt_lock:
+                call.thread = None
+            self._fail(call.id, e, call.label)
+        else:
+            with self.interrupt_lock:
+                call.thread = None
+            self._finish(call, result)
+        finally:
+            callctx.current.reset(token)
+
+    def _finish(self, call, result):
+        if self.calls.pop(call.id, None) is None:
+            return  # cancelled or expired meanwhile; the caller already has its answer
+        blobs = []
+        try:
+            enc = codec.encode(result, blobs)
+        except Exception as e:
+            self._reply_error(call.id, e, call.label, "result of %s could not be encoded: %s" % (call.label, e))
+            return
+        self.send({"k": "res", "i": call.id, "r": enc}, blobs)
+
+    def _fail(self, cid, exc, label=None):
+        if self.calls.pop(cid, None) is None and label is not None:
+            return
+        self._reply_error(cid, exc, label)
+
+    def _reply_error(self, cid, exc, label=None, message=None):
+        self.send({"k": "err", "i": cid, "e": self.describe(exc, label, message)})
+
+    def describe(self, exc, label=None, message=None):
+        t = type(exc)
+        tname = t.__qualname__ if t.__module__ in ("builtins", "__main__") else "%s.%s" % (t.__module__, t.__qualname__)
+        if isinstance(exc, DeadlineExceeded):
+            tname = "DeadlineExceeded"
+        elif isinstance(exc, Cancelled):
+            tname = "Cancelled"
+        import traceback
+
+        e = {
+            "type": tname,
+            "message": message or str(exc),
+            "traceback": "".join(traceback.format_exception(t, exc, exc.__traceback__)),
+            "host": self.host(),
+        }
+        if label:
+            e["tool"], _, e["method"] = label.rpartition(".")
+        try:
+            blobs = []
+            args = codec.encode(list(exc.args), blobs)
+            if not blobs:  # error headers carry no attachments
+                e["args"] = args
+        except Exception:
+            pass
+        for attr in ("errno", "filename", "returncode"):
+            v = getattr(exc, attr, None)
+            if isinstance(v, (int, str)):
+                e[attr] = v
+        return e
+
+    def host(self):
+        if self._host is None:
+            import socket
+
+            self._host = socket.gethostname()
+        return self._host
+
+    def _exit(self, e):
+        code = e.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        self.send({"k": "exit", "status": status})
+        os._exit(status)
+
+    # ---- cancellation and deadlines ----
+
+    def _interrupt(self, call, reason, quiet=False):
+        """The call was claimed (popped): tell the caller, then stop the work best-effort."""
+        if not quiet:
+            self._reply_error(call.id, reason, call.label)
+        callctx.kill_process_groups(call)
+        if call.task is not None:
+            self._loop.call_soon_threadsafe(call.task.cancel)
+            return
+        with self.interrupt_lock:
+            tid = call.thread
+            if tid is not None and tid != threading.get_ident():
+                try:
+                    import ctypes
+
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(CallInterrupted))
+                except Exception:
+                    pass  # no ctypes: the work finishes and its result is dropped
+
+    def _arm_deadline(self, cid, dl):
+        if not isinstance(dl, (int, float)) or not dl > 0:
+            call = self.calls.pop(cid, None)
+            if call is not None:
+                self._reply_error(cid, ValueError("deadline must be a positive number of milliseconds"))
+            return
+        if self._watcher is None:
+            from pythond_agent.deadlines import DeadlineWatcher
+
+            self._watcher = DeadlineWatcher(self._expire)
+        self._watcher.add(dl / 1000.0, cid)
+
+    def _expire(self, cid):
+        call = self.calls.pop(cid, None)
+        if call is not None:
+            self._interrupt(call, DeadlineExceeded("%s exceeded its deadline" % call.label))
+
+    # ---- async methods and streams ----
+
+    def _ensure_loop(self):
+        if self._loop is None:
+            import asyncio
+
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="pythond-loop", daemon=True).start()
+            self._loop = loop
+        return self._loop
+
+    def _start_task(self, call, fn, args, kwargs, kind):
+        if call.id not in self.calls:
+            return  # cancelled before it started
+        coro = self._run_stream(call, fn, args, kwargs) if kind == AGEN else self._run_async(call, fn, args, kwargs)
+        call.task = self._loop.create_task(coro)
+
+    async def _run_async(self, call, fn, args, kwargs):
+        import asyncio
+
+        callctx.current.set(call)
+        try:
+            result = await fn(*args, **kwargs)
+        except SystemExit as e:
+            self._exit(e)
+        except asyncio.CancelledError:
+            self._fail(call.id, Cancelled("cancelled"), call.label)
+        except BaseException as e:  # noqa: B902
+            self._fail(call.id, e, call.label)
+        else:
+            self._finish(call, result)
+
+    async def _run_stream(self, call, fn, args, kwargs):
+        import asyncio
+        from pythond_agent.streams import StreamSender
+
+        callctx.current.set(call)
+        sender = call.stream = StreamSender(self, call, asyncio.Event())
+        try:
+            async for item in fn(*args, **kwargs):
+                if call.id not in self.calls:
+                    break
+                await sender.put(item)
+            sender.flush()
+        except SystemExit as e:
+            self._exit(e)
+        except asyncio.CancelledError:
+            self._fail(call.id, Cancelled("cancelled"), call.label)
+            return
+        except BaseException as e:  # noqa: B902
+            sender.flush()
+            self._fail(call.id, e, call.label)
+            return
+        self._finish(call, None)
+
+    def _credit(self, h):
+        call = self.calls.get(h.get("i"))
+        if call is None or call.stream is None:
+            return
+        n, size = h.get("n"), h.get("s")
+        if isinstance(n, int) and isinstance(size, int) and n >= 0 and size >= 0:
+            self._loop.call_soon_threadsafe(call.stream.grant, n, size)
+
+    # ---- logging ----
+
+    def _install_log_forwarding(self):
+        from pythond_agent.logforward import install_when_imported
+
+        install_when_imported(self.send)

@@ -1,0 +1,1 @@
+"""Built-in tools shipped inside the agent (no upload): Exec, FileSystem, FileSync."""

@@ -1,0 +1,1 @@
+"""rmote compatibility on the pythond agent: tool files written for rmote import from here."""

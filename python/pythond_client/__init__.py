@@ -1,0 +1,1 @@
+"""Controller-side helpers shared by the python/ package: bootstrap and the agent's codec."""

@@ -1,0 +1,64 @@
+// Built-in tools shipped inside the agent (no upload): Exec, FileSystem, and FileSync (the
+// remote half of upload/download). Their Python sources live in agent/pythond_tools/.
+import { builtinTool } from "./load-tool.js";
+
+export interface ExecResult {
+  args: string[] | string;
+  returncode: number;
+  stdout: Uint8Array | string | null;
+  stderr: Uint8Array | string | null;
+}
+
+/** Exec: options (check, env, cwd, stdin, capture_output, text) go as kwargs via callWith. */
+export interface ExecApi {
+  command(...args: string[]): ExecResult;
+  shell(expr: string): ExecResult;
+}
+
+export interface FileStat {
+  exists: boolean;
+  type?: "file" | "dir" | "symlink" | "other";
+  size?: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+}
+
+export interface FileSystemApi {
+  read_bytes(path: string): Uint8Array;
+  read_str(path: string, encoding?: string): string;
+  /** Atomic replace; true when changed. kwargs: owner, group. */
+  write(path: string, content: string | Uint8Array, mode?: number): boolean;
+  stat(path: string): FileStat;
+  glob(path: string, pattern: string): string[];
+  /** Unified diff of the change, or "" when the line was already there. kwargs: regexp, create. */
+  line_in_file(path: string, line: string, regexp?: string | null, create?: boolean): string;
+  directory(path: string, mode?: number): boolean;
+  absent(path: string, recursive?: boolean): boolean;
+}
+
+export interface RemoteSignature {
+  exists: boolean;
+  type?: "file" | "other";
+  size?: number;
+  mode?: number;
+  blocks?: string[];
+}
+
+export interface FileSyncApi {
+  signature(path: string, blockSize: number): RemoteSignature;
+  begin(path: string): string;
+  apply(tmp: string, source: string, ops: unknown[]): number;
+  commit(tmp: string, path: string, size: number, mode: number): boolean;
+  abort(tmp: string): boolean;
+  chmod(path: string, mode: number): boolean;
+  read(path: string, ranges: [number, number][]): Uint8Array[];
+  tree(path: string): [string, "dir" | "file" | "symlink", number, number | string][];
+  mkdir(path: string, mode: number): boolean;
+  symlink(target: string, path: string): boolean;
+}
+
+export const Exec = builtinTool<ExecApi>("pythond_tools.exec", "Exec");
+export const FileSystem = builtinTool<FileSystemApi>("pythond_tools.filesystem", "FileSystem");
+export const FileSync = builtinTool<FileSyncApi>("pythond_tools.filesync", "FileSync");

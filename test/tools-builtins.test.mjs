@@ -1,0 +1,99 @@
+// Built-in tools (Exec, FileSystem) and upload/download with block reuse, on a real agent.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readlinkSync, openSync, writeSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { Remote, Exec, FileSystem, RemoteError } from "../dist/index.js";
+import { PYTHON, tempDir } from "./helpers/tools-env.mjs";
+
+const spawnRemote = async (t) => {
+  const r = await Remote.spawn([PYTHON]);
+  t.after(() => r.close());
+  return r;
+};
+
+test("Exec: capture, env, cwd, stdin, check", async (t) => {
+  const r = await spawnRemote(t);
+  const dir = tempDir(t);
+  const res = await r.callWith({ kwargs: { capture_output: true, text: true, env: { X: "42", PATH: process.env.PATH }, cwd: dir } }, Exec.shell, 'echo "$X $(pwd)"; cat');
+  assert.equal(res.returncode, 0);
+  assert.equal(res.stdout, `42 ${dir}\n`);
+  const fed = await r.callWith({ kwargs: { capture_output: true, stdin: "fed in" } }, Exec.command, "cat");
+  assert.equal(Buffer.from(fed.stdout).toString(), "fed in");
+  const quiet = await r.call(Exec.command, "echo", "discarded");
+  assert.equal(quiet.stdout, null);
+  await assert.rejects(r.call(Exec.command, "false"), (e) => e instanceof RemoteError && e.type === "subprocess.CalledProcessError" && e.details.returncode === 1);
+  assert.equal((await r.callWith({ kwargs: { check: false } }, Exec.command, "false")).returncode, 1);
+});
+
+test("FileSystem: atomic write with mode, stat, glob, idempotent line_in_file, directory, absent", async (t) => {
+  const r = await spawnRemote(t);
+  const dir = tempDir(t);
+  const f = join(dir, "conf");
+  assert.equal(await r.call(FileSystem.write, f, "a=1\n", 0o600), true);
+  assert.equal(await r.call(FileSystem.write, f, "a=1\n", 0o600), false);
+  assert.equal(statSync(f).mode & 0o777, 0o600);
+  assert.equal(await r.call(FileSystem.read_str, f), "a=1\n");
+  const st = await r.call(FileSystem.stat, f);
+  assert.deepEqual([st.exists, st.type, st.size, st.mode], [true, "file", 4, 0o600]);
+  assert.deepEqual(await r.call(FileSystem.stat, join(dir, "nope")), { exists: false });
+  const diff = await r.call(FileSystem.line_in_file, f, "a=2", "^a=");
+  assert.match(diff, /-a=1\n\+a=2/);
+  assert.equal(await r.call(FileSystem.line_in_file, f, "a=2", "^a="), "");
+  assert.equal(readFileSync(f, "utf8"), "a=2\n");
+  assert.equal(statSync(f).mode & 0o777, 0o600);
+  assert.equal(await r.call(FileSystem.directory, join(dir, "d", "e"), 0o750), true);
+  assert.equal(await r.call(FileSystem.directory, join(dir, "d", "e"), 0o750), false);
+  assert.deepEqual(await r.call(FileSystem.glob, dir, "*"), [join(dir, "conf"), join(dir, "d")]);
+  assert.equal(await r.call(FileSystem.absent, join(dir, "d"), true), true);
+  assert.equal(await r.call(FileSystem.absent, join(dir, "d"), true), false);
+  assert.deepEqual([...(await r.call(FileSystem.read_bytes, f))], [...Buffer.from("a=2\n")]);
+});
+
+test("upload/download: block reuse, unchanged costs one call, modes preserved, trees", async (t) => {
+  const r = await spawnRemote(t);
+  const dir = tempDir(t);
+  const src = join(dir, "src.bin");
+  const dst = join(dir, "dst.bin");
+  const bs = 64 * 1024;
+  writeFileSync(src, randomBytes(10 * bs + 123));
+  chmodSync(src, 0o640);
+  const first = await r.upload(src, dst, { blockSize: bs });
+  assert.equal(first.transferred, 10 * bs + 123);
+  assert.deepEqual(readFileSync(dst), readFileSync(src));
+  assert.equal(statSync(dst).mode & 0o777, 0o640);
+  const ino = statSync(dst).ino;
+  const again = await r.upload(src, dst, { blockSize: bs });
+  assert.deepEqual([again.changed, again.transferred, again.calls], [0, 0, 1]);
+  assert.equal(statSync(dst).ino, ino, "an unchanged file keeps its inode");
+  // Change one block: only that block travels, and the file is replaced atomically.
+  const fd = openSync(src, "r+");
+  writeSync(fd, Buffer.from("CHANGED"), 0, 7, 3 * bs + 5);
+  closeSync(fd);
+  const delta = await r.upload(src, dst, { blockSize: bs });
+  assert.equal(delta.transferred, bs);
+  assert.equal(delta.reused, 9 * bs + 123);
+  assert.deepEqual(readFileSync(dst), readFileSync(src));
+  // Download mirrors it.
+  const back = join(dir, "back.bin");
+  await r.download(dst, back, { blockSize: bs });
+  assert.deepEqual(readFileSync(back), readFileSync(src));
+  assert.equal(statSync(back).mode & 0o777, 0o640);
+  // Trees, with a symlink and an executable.
+  const tree = join(dir, "tree");
+  mkdirSync(join(tree, "sub"), { recursive: true });
+  writeFileSync(join(tree, "sub", "run.sh"), "#!/bin/sh\necho hi\n");
+  chmodSync(join(tree, "sub", "run.sh"), 0o755);
+  writeFileSync(join(tree, "a.txt"), "A");
+  symlinkSync("a.txt", join(tree, "link"));
+  const up = await r.upload(tree, join(dir, "tree2"));
+  assert.equal(up.files, 2);
+  assert.equal(readFileSync(join(dir, "tree2", "a.txt"), "utf8"), "A");
+  assert.equal(statSync(join(dir, "tree2", "sub", "run.sh")).mode & 0o777, 0o755);
+  assert.equal(readlinkSync(join(dir, "tree2", "link")), "a.txt");
+  const down = await r.download(join(dir, "tree2"), join(dir, "tree3"));
+  assert.equal(down.files, 2);
+  assert.equal(readFileSync(join(dir, "tree3", "sub", "run.sh"), "utf8"), "#!/bin/sh\necho hi\n");
+  assert.equal(statSync(join(dir, "tree3", "sub", "run.sh")).mode & 0o777, 0o755);
+});

@@ -1,0 +1,130 @@
+// Cancellation, deadlines, streams with flow control, fan-out with a dead host.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { Remote, loadTool, RemoteError, Fleet } from "../dist/index.js";
+import { PYTHON, fixtures, tempDir } from "./helpers/tools-env.mjs";
+
+const spawnRemote = async (t, opts = {}) => {
+  const r = await Remote.spawn([PYTHON], opts);
+  t.after(() => r.close());
+  return r;
+};
+const basic = () => loadTool(join(fixtures, "basic.py"), "Basic");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test("deadlines are enforced by the agent for sync and async methods", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  for (const m of [B.sleep, B.async_sleep]) {
+    const t0 = Date.now();
+    await assert.rejects(r.callWith({ deadlineMs: 150 }, m, 10), (e) => e instanceof RemoteError && e.type === "DeadlineExceeded");
+    const took = Date.now() - t0;
+    assert.ok(took >= 140 && took < 1500, `deadline took ${took} ms`);
+  }
+  // The pool worker was interrupted, the connection is fine, and a call within its deadline completes.
+  assert.equal(await r.callWith({ deadlineMs: 5000 }, B.sleep, 0.01), "slept");
+  await assert.rejects(r.callWith({ deadlineMs: 0 }, B.noop), RangeError);
+  await assert.rejects(r.callWith({ deadlineMs: NaN }, B.noop), RangeError);
+});
+
+test("AbortSignal cancels remotely: async task cancelled, child process group killed", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  const ac = new AbortController();
+  const p = r.callWith({ signal: ac.signal }, B.sleep_child, 30);
+  await sleep(300);
+  const before = execFileSync("ps", ["-eo", "pid,ppid,args"], { encoding: "utf8" });
+  assert.match(before, /sleep 30/);
+  ac.abort();
+  await assert.rejects(p, (e) => e.name === "AbortError");
+  // The agent killed the child's process group.
+  let gone = false;
+  for (let i = 0; i < 40 && !gone; i++) {
+    await sleep(50);
+    const lines = execFileSync("ps", ["-eo", "ppid,args"], { encoding: "utf8" }).split("\n");
+    gone = !lines.some((l) => l.trim().startsWith(String(r.pid)) && /sleep 30/.test(l));
+  }
+  assert.ok(gone, "child sleep was not killed");
+  const ac2 = new AbortController();
+  const q = r.callWith({ signal: ac2.signal }, B.async_sleep, 30);
+  setTimeout(() => ac2.abort(), 50);
+  await assert.rejects(q, (e) => e.name === "AbortError");
+  assert.equal(await r.call(B.echo, "ok"), "ok");
+});
+
+test("streams: items in order, bytes items, error after items", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  const got = [];
+  for await (const x of r.stream(B.count, 1000)) got.push(x);
+  assert.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i));
+  let n = 0;
+  for await (const b of r.stream(B.chunks, 20, 100_000)) {
+    assert.equal(b.length, 100_000);
+    assert.equal(b[0], n++ % 256);
+  }
+  assert.equal(n, 20);
+  const seen = [];
+  await assert.rejects(
+    (async () => {
+      for await (const x of r.stream(B.fail_after, 3)) seen.push(x);
+    })(),
+    (e) => e instanceof RemoteError && e.type === "ValueError" && /stream broke after 3/.test(e.message),
+  );
+  assert.deepEqual(seen, [0, 1, 2]);
+});
+
+test("streams: a slow consumer holds the producer back (credit), other calls proceed", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  // 64 items of 1 MiB: the window (4 MiB) means the agent can never run far ahead.
+  const it = r.stream(B.chunks, 64, 1 << 20);
+  let count = 0;
+  for await (const _ of it) {
+    count++;
+    if (count === 2) {
+      await sleep(300);
+      // While we stall, the agent has at most one window of data in flight to us.
+      const buffered = it.queue.length - it.head;
+      assert.ok(buffered <= 5, `consumer buffered ${buffered} MiB beyond the window`);
+      assert.equal(await r.call(B.echo, "beside"), "beside");
+    }
+  }
+  assert.equal(count, 64);
+});
+
+test("streams: breaking early runs the generator's finally and keeps the connection", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  const dir = tempDir(t);
+  const marker = join(dir, "finally");
+  for await (const x of r.stream(B.guarded, marker)) if (x >= 3) break;
+  for (let i = 0; i < 50 && !existsSync(marker); i++) await sleep(20);
+  assert.equal(readFileSync(marker, "utf8"), "finally ran");
+  assert.equal(await r.call(B.echo, 1), 1);
+});
+
+test("fan-out: one dead host and one slow host do not sink the others", async (t) => {
+  const B = await basic();
+  const fleet = new Fleet(
+    {
+      a: [PYTHON],
+      b: [PYTHON],
+      dead: ["sh", "-c", "echo 'ssh: connect to host dead port 22: Connection refused' >&2; exit 255", "sh"],
+    },
+    { concurrency: 2, deadlineMs: 2000 },
+  );
+  t.after(() => fleet.close());
+  const res = await fleet.call(B.greet, ["x"]);
+  assert.deepEqual(res.map((x) => [x.host, x.ok]), [["a", true], ["b", true], ["dead", false]]);
+  assert.equal(res[0].value, "hello x from Basic");
+  assert.match(res[2].error.message, /status 255.*Connection refused/);
+  for (const x of res) assert.ok(x.durationMs >= 0);
+  const slow = await fleet.call(B.sleep, [10], { only: ["a", "b"], deadlineMs: 200 });
+  assert.ok(slow.every((x) => !x.ok && x.error.type === "DeadlineExceeded"));
+  const again = await fleet.call(B.echo, [5], { only: ["a", "b"] });
+  assert.deepEqual(again.map((x) => x.value), [5, 5]);
+});
