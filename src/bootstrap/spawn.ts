@@ -29,8 +29,9 @@ export class TailBuffer {
 
 export interface StartedAgent {
   child: ChildProcess;
-  stdout: Readable;
   stdin: Writable;
+  /** Paused at the READY line: attach a listener, then resume() it (Link does). */
+  stdout: Readable;
   /** Bytes read after the READY line: the start of the frame stream. */
   rest: Buffer;
   stderr: TailBuffer;

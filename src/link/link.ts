@@ -83,7 +83,7 @@ export class Link {
     input.on("close", () => this.shutdown(null));
     input.on("error", (e: Error) => this.shutdown(e));
     this.out.on("error", (e: Error) => this.shutdown(e));
-    input.resume(); // a stream handed over paused (see startAgent) flows again
+    (input as Readable).resume?.(); // a stream handed over paused (see startAgent) flows again
   }
 
   /** Feed bytes already read from the stream (e.g. what followed a handshake line). */

@@ -111,6 +111,7 @@ export class Remote {
       }
     });
     if (rest.length) link.receive(rest);
+    stdout.resume(); // startAgent hands stdout over paused, so no chunk is emitted unheard
     return remote;
   }
 
