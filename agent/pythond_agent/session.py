@@ -44,7 +44,7 @@ class Session:
         self.handlers = {
             "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
-            "info": self.op_info, "int": self.op_int, "kill": self.op_kill,
+            "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
         }
 
     # -- output ----------------------------------------------------------------------
@@ -89,13 +89,10 @@ class Session:
         }
 
     def adopt(self, conn):
-        link = Link(conn.detach(), None)
-        link.wfd = link.rfd
-        with self.link_lock:
-            old, self.link = self.link, link
+        """A controller connected: greet it; it becomes the controller with its first valid request."""
+        fd = conn.detach()
+        link = Link(fd, fd)
         link.send(self.hello())
-        if old is not None:
-            old.close()
         threading.Thread(target=self._read, args=(link,), name="pythond-link", daemon=True).start()
 
     def _accept(self):
@@ -110,6 +107,13 @@ class Session:
     def _read(self, link):
         try:
             for header, blobs in link.frames():
+                if self.link is not link:
+                    # Garbage never gets this far (frames() raises), so a stray connection
+                    # cannot unseat the daemon; a real controller takes over here.
+                    with self.link_lock:
+                        old, self.link = self.link, link
+                    if old is not None:
+                        old.close()
                 self.dispatch(link, header, blobs)
         except (LinkError, OSError):
             pass

@@ -163,7 +163,8 @@ export class Session {
             }
             session = new Session(f.header as unknown as Hello);
             session.link = link;
-            resolve(session);
+            // Our first request makes us the agent's controller (its events come to us).
+            link.request("adopt", {}, [], { timeoutMs }).then(() => resolve(session!), reject);
             return;
           }
           session.onEvent(f);
