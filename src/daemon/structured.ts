@@ -51,6 +51,7 @@ export function cellReply(r: CellResult): Record<string, unknown> {
     error: r.error,
     duration: r.duration,
     dropped: r.dropped,
+    ...((r as { images?: string[] }).images ? { images: (r as { images?: string[] }).images } : {}),
   };
 }
 
