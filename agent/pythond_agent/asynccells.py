@@ -301,6 +301,9 @@ def install(session):
     directory = session.config.get("images_dir") or os.path.join(
         os.path.expanduser("~"), ".pythond", "sessions", session.name, "images"
     )
+    retain = os.environ.get("PYTHOND_RETAIN_BYTES")  # per-session cap on kept cell output
+    if retain and retain.isdigit():
+        session.cells.retain_bytes = int(retain)
     rich = Rich(session, directory)
     session.rich = rich
     session.executor.rich = rich.shown

@@ -9,14 +9,14 @@ import { spawn, spawnSync } from "node:child_process";
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const bin = (name) => join(root, "bin", name);
 
-export async function startDaemon(t) {
+export async function startDaemon(t, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), "pythond-async-"));
   const home = join(dir, "home");
   const xdg = join(dir, "run");
   mkdirSync(home, { mode: 0o700 });
   mkdirSync(xdg, { mode: 0o700 });
   const sock = join(xdg, "pythond.sock");
-  const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: xdg, PYTHOND_SOCK: sock, PYTHOND_NO_AUTOSTART: "1" };
+  const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: xdg, PYTHOND_SOCK: sock, PYTHOND_NO_AUTOSTART: "1", ...extraEnv };
   delete env.PYTHOND_TOKEN;
   const child = spawn(process.execPath, [bin("pythond"), "daemon"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
