@@ -107,6 +107,7 @@ export class Session {
   private readonly watches = new Map<string, CellWatch>();
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
+  private sock?: Socket;
   private child?: ChildProcess;
   private exitNote = "";
 
@@ -169,6 +170,7 @@ export class Session {
             }
             session = new Session(f.header as unknown as Hello);
             session.link = link;
+            session.sock = sock;
             resolve(session);
             return;
           }
@@ -311,6 +313,14 @@ export class Session {
     }
     this.state = "dead";
     this.deathReason = this.killNote ?? "killed";
+  }
+
+  /** Flow control (daemon/backpressure.ts): stop/restart reading the agent's socket. */
+  pauseInput(): void {
+    this.sock?.pause();
+  }
+  resumeInput(): void {
+    this.sock?.resume();
   }
 
   /** Drop the connection but leave the agent running (daemon restart). */
