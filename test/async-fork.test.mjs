@@ -113,3 +113,26 @@ test("legacy 0.4 protocol: fork/poll shapes, int texts, fork requires code", asy
   while (!(await ask("status w")).includes('"running"') && Date.now() < until2) await sleep(50);
   assert.equal(await ask("int w"), "OK int w: 1 thread (best-effort), 0 processes (killed)");
 });
+
+test("killing the session ends its running forks too", async (t) => {
+  const d = await startDaemon(t);
+  await d.pysh("new", "w");
+  await d.pysh("fork", "w", "import os, time\nopen('" + d.dir + "/forkpid', 'w').write(str(os.getpid()))\ntime.sleep(300)");
+  const { readFileSync, existsSync } = await import("node:fs");
+  const until = Date.now() + 20_000;
+  while (!existsSync(d.dir + "/forkpid") && Date.now() < until) await sleep(50);
+  await sleep(100);
+  const pid = Number(readFileSync(d.dir + "/forkpid", "utf8"));
+  assert.equal((await d.pysh("kill", "w")).code, 0);
+  const gone = Date.now() + 10_000;
+  let alive = true;
+  while (alive && Date.now() < gone) {
+    try {
+      process.kill(pid, 0);
+      await sleep(50);
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, "the fork outlived its session");
+});

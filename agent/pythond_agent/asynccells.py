@@ -111,8 +111,19 @@ def _error(kind, message):
     return {"type": kind, "message": message, "traceback": message + "\n"}
 
 
+def _orphan_watch(parent):
+    """In a fork child: if the agent dies (e.g. killed by an escalated interrupt), end the
+    child's whole process group instead of leaving it running unowned."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os.killpg(0, signal.SIGKILL)
+
+
 def _child(session, cell, before, w):
+    parent = os.getppid()
     os.setsid()
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
     import pickle
     import tempfile
 

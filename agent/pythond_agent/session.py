@@ -208,6 +208,8 @@ class Session:
         return {}, ()
 
     def shutdown(self):
+        if getattr(self, "forks", None) is not None:
+            self.forks.kill_all()  # forks have their own process groups: end them too
         try:
             os.unlink(self.socket_path)
         except OSError:
