@@ -8,6 +8,7 @@ class Cell:
     __slots__ = (
         "id", "seq", "mode", "code", "state", "queued_at", "started_at", "ended_at",
         "chunks", "size", "dropped", "ok", "error", "value", "origin",
+        "merged", "skipped", "images",
     )
 
     def __init__(self, cell_id, seq, mode, code, origin="agent"):
@@ -26,6 +27,9 @@ class Cell:
         self.ok = None
         self.error = None
         self.value = None
+        self.merged = None  # fork cells: names merged back / skipped
+        self.skipped = None
+        self.images = []  # PNG paths of rich outputs
 
     def add_output(self, stream, data, cap):
         """Keep data within cap; return what was kept (what streams on)."""
@@ -60,6 +64,10 @@ class Cell:
     def result(self):
         r = self.summary()
         r.update(error=self.error, value=self.value)
+        if self.mode == "fork":
+            r.update(merged=self.merged or [], skipped=self.skipped or [])
+        if self.images:
+            r["images"] = list(self.images)
         return r
 
 

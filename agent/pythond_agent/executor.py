@@ -93,6 +93,7 @@ class Executor:
         self.ns = namespace
         self.loop = None
         self.in_user_code = False
+        self.rich = None  # value -> shown text for images, or None (asynccells.Rich.shown)
 
     def _event_loop(self):
         if self.loop is None:
@@ -131,6 +132,10 @@ class Executor:
                 self.in_user_code = False
             if value is None:
                 return True, None, None
+            if self.rich is not None and not isinstance(value, str):
+                shown = self.rich(value)
+                if shown is not None:
+                    return True, shown, None
             return True, value if isinstance(value, str) else repr(value), None
         except SystemExit as e:
             text = describe_exit(e)

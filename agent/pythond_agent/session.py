@@ -46,6 +46,9 @@ class Session:
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
         }
+        from pythond_agent import asynccells
+
+        asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
 
     # -- output ----------------------------------------------------------------------
     def _sink(self, stream, data):
@@ -138,6 +141,12 @@ class Session:
         code = bytes(blobs[0]).decode("utf-8", "surrogateescape") if blobs else ""
         mode = header.get("mode", "run")
         cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
+        if mode == "fork":
+            if self.forks is None:
+                del self.cells.cells[cell.id]
+                raise ValueError("fork not supported on this platform (no fork())")
+            self.forks.start(cell)
+            return {"cell_id": cell.id, "seq": cell.seq, "queued": 0}, ()
         self.queue.put(cell)
         return {"cell_id": cell.id, "seq": cell.seq, "queued": self.queue.qsize()}, ()
 
@@ -179,17 +188,32 @@ class Session:
         return self.hello(), ()
 
     def op_int(self, header, blobs):
-        cell = self.current
-        if cell is None or not self.executor.in_user_code:
-            return {"interrupted": None}, ()
-        signal.pthread_kill(self.main_thread, signal.SIGINT)
-        return {"interrupted": cell.id}, ()
+        from pythond_agent.asynccells import interrupt
+
+        return interrupt(self), ()
+
+    def finish_fork(self, cell, ok, output, error, merged, skipped):
+        """A fork cell ended (called on its waiter thread): store, stream and report it."""
+        with self.capture.lock:
+            kept = cell.add_output(STDOUT, output, self.max_output) if output else b""
+            if kept:
+                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDOUT}, [kept])
+            cell.ok, cell.error, cell.merged, cell.skipped = ok, error, merged, skipped
+            cell.ended_at = time.time()
+            cell.state = "done"
+            self.last_activity = cell.ended_at
+            done = cell.result()
+            done.update(k="ev", ev="done", c=cell.id)
+            self.send(done)
+            self.cells.evict()
 
     def op_kill(self, header, blobs):
         self.shutdown()
         return {}, ()
 
     def shutdown(self):
+        if getattr(self, "forks", None) is not None:
+            self.forks.kill_all()  # forks have their own process groups: end them too
         try:
             os.unlink(self.socket_path)
         except OSError:

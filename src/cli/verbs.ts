@@ -8,7 +8,8 @@ usage: pysh <verb> [options] <session> ...
   new <session>              create a session (--replace, --python, --cwd, --env)
   run <session> CODE...      run code, print its output (-f FILE, - for stdin, --json)
   fire <session> CODE...     queue code in the background, print its cell id
-  poll <session> [cell_id]   state and output of a cell
+  fork <session> CODE...     run code in a forked copy, merge new names back
+  poll <session> [cell_id]   state and output of a cell (--wait [SECONDS])
   cells <session>            list cells
   ls                         list sessions (--json)
   status <session>           session health (JSON)
@@ -16,6 +17,7 @@ usage: pysh <verb> [options] <session> ...
   complete <session> <text>  completions (JSON)
   int <session>              interrupt the running cell
   kill <session>             end a session
+  restart <session>          fresh interpreter, same settings (--replay)
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
 A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
 
@@ -28,7 +30,9 @@ export const verbs: Record<string, () => Promise<Command>> = {
   status: async () => (await import("./commands/session-query.js")).status,
   vars: async () => (await import("./commands/session-query.js")).vars,
   complete: async () => (await import("./commands/session-query.js")).complete,
-  int: async () => (await import("./commands/session-query.js")).interrupt,
+  int: async () => (await import("./commands/interrupt.js")).interrupt,
+  fork: async () => (await import("./commands/fork.js")).fork,
+  restart: async () => (await import("./commands/restart.js")).restart,
   kill: async () => (await import("./commands/session-query.js")).kill,
   cells: async () => (await import("./commands/session-query.js")).cells,
 };

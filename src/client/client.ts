@@ -33,6 +33,8 @@ export interface CellOutcome {
   error: { type: string; message: string; traceback: string } | null;
   duration: number | null;
   dropped: number;
+  /** PNG files saved for an image value (rich outputs). */
+  images?: string[];
 }
 
 function open(sock: string, timeoutMs: number): Promise<WebSocket> {

@@ -1,11 +1,12 @@
 // Optional daemon features hook in here (attach, ...), so server.ts stays one concern.
 import type { DaemonContext } from "./context.js";
 import type { Call } from "./structured.js";
+import { asyncOps } from "./async-ops.js";
 
 export interface Features {
   structuredOps: Record<string, (call: Call) => Promise<unknown>>;
 }
 
-export function installFeatures(_ctx: DaemonContext): Features {
-  return { structuredOps: {} };
+export function installFeatures(ctx: DaemonContext): Features {
+  return { structuredOps: { ...asyncOps(ctx) } };
 }

@@ -7,6 +7,7 @@ import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { pyJson } from "../util/py-json.js";
 import { collectCell, pollCell } from "./cell-ops.js";
+import { interruptSession, legacyIntText, forkCell } from "./async-ops.js";
 
 export interface LegacyCommand {
   cmd: string;
@@ -122,6 +123,15 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
       s.checkpoint.recordLaunch(code, reply);
       return reply;
     }
+    case "fork": {
+      const s = needName();
+      const code = codeOf(c);
+      if (!code.trim()) return "ERR fork requires code";
+      const cell_id = await forkCell(s, code);
+      const reply = pyJson({ cell_id, status: "forked" });
+      s.checkpoint.recordLaunch(code, reply);
+      return reply;
+    }
     case "poll": {
       const s = needName();
       const r = await pollCell(s, args[1]);
@@ -132,6 +142,10 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
         status: r.state === "done" ? "done" : "running",
         output: stripTrailingNewlines(r.output.toString("utf8")),
       };
+      if (r.mode === "fork") {
+        out.merged = (r as { merged?: string[] }).merged ?? [];
+        out.skipped = (r as { skipped?: string[] }).skipped ?? [];
+      }
       if (r.state === "done" && r.ok === false) out.error = true;
       return pyJson(out);
     }
@@ -153,9 +167,8 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
       if (!name || args.length > 1) return "ERR usage: int <name>";
       const s = ctx.table.find(name);
       if (!s) return `ERR no session '${name}'`;
-      const r = (await s.control("int")).result;
-      if (!r.interrupted) return `OK no running cells in ${name}`;
-      return `OK int ${name}: 1 thread (best-effort), 0 processes (killed)`;
+      // 0.4 answers at once; the escalation (if the cell ignores the interrupt) goes on.
+      return legacyIntText(name, await interruptSession(s, { wait: false }));
     }
     case "kill": {
       if (!name || args.length > 1) return "ERR usage: kill <name>";

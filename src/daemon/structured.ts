@@ -8,6 +8,9 @@ import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { pollCell } from "./cell-ops.js";
 import type { Session, CellResult } from "../session/session.js";
+import { throttle } from "./backpressure.js";
+
+const throttled = new WeakMap<Call, Set<WebSocket>>();
 
 export const STRUCTURED_PROTOCOL = "pythond.json.1";
 /** A client that lets this much output pile up unread is dropped; its cells keep running. */
@@ -51,13 +54,18 @@ export function cellReply(r: CellResult): Record<string, unknown> {
     error: r.error,
     duration: r.duration,
     dropped: r.dropped,
+    ...((r as { images?: string[] }).images ? { images: (r as { images?: string[] }).images } : {}),
   };
 }
 
 export async function runCell(call: Call, s: Session, code: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     s.exec(code, "run", {
-      output: (stream, data) => call.output(stream, data),
+      output: (stream, data) => {
+        call.output(stream, data);
+        if (!throttled.has(call)) throttled.set(call, new Set());
+        throttle(call.ws, s, throttled.get(call)!);
+      },
       done: (r) => resolve(cellReply(r)),
       lost: (reason) => reject(new DaemonError("session_dead", reason)),
     })

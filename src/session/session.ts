@@ -9,6 +9,7 @@ import { Link, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { startAgent } from "../bootstrap/spawn.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
+import { sessionStateDir } from "../util/paths.js";
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -98,10 +99,15 @@ export class Session {
   state: "alive" | "dead" = "alive";
   deathReason = "";
   lastActivity = Date.now();
+  /** Set before a deliberate kill (e.g. interrupt escalation): becomes the death reason. */
+  killNote?: string;
+  /** How this session was started (undefined for an agent adopted from a previous daemon). */
+  spawnOptions?: SpawnSessionOptions;
   readonly checkpoint: Checkpoint;
   private readonly watches = new Map<string, CellWatch>();
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
+  private sock?: Socket;
   private child?: ChildProcess;
   private exitNote = "";
 
@@ -120,7 +126,7 @@ export class Session {
     const socketFile = join(opts.agentDir, `${randomBytes(4).toString("hex")}.sock`);
     const started = await startAgent(
       [opts.python],
-      { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd },
+      { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
       { env: opts.env, cwd: opts.cwd, detached: true, endInput: true, timeoutMs: opts.timeoutMs ?? 15_000 },
     );
     const child = started.child;
@@ -139,6 +145,7 @@ export class Session {
     child.unref();
     const session = await Session.attach(hello.socket, opts.timeoutMs ?? 15_000);
     session.child = child;
+    session.spawnOptions = opts;
     child.once("exit", (code, signal) => {
       session.exitNote = signal ? `killed by ${signal}` : `exited with status ${code}`;
     });
@@ -163,6 +170,7 @@ export class Session {
             }
             session = new Session(f.header as unknown as Hello);
             session.link = link;
+            session.sock = sock;
             // Our first request makes us the agent's controller (its events come to us).
             link.request("adopt", {}, [], { timeoutMs }).then(() => resolve(session!), reject);
             return;
@@ -197,7 +205,7 @@ export class Session {
       this.lastActivity = Date.now();
       const result = h as unknown as CellResult;
       const code = watch?.code ?? result.code;
-      if (code !== undefined) {
+      if (code !== undefined && watch?.mode !== "replay") {
         const output = watch ? Buffer.concat(watch.log).toString("utf8") : "";
         this.checkpoint.record(code, result.ok === true, output, watch?.logDropped ?? 0);
       }
@@ -212,7 +220,7 @@ export class Session {
     this.state = "dead";
     // The child's exit event may trail the socket close by a moment.
     setTimeout(() => {
-      this.deathReason = this.exitNote || (err ? err.message : "agent closed its connection");
+      this.deathReason = this.killNote || this.exitNote || (err ? err.message : "agent closed its connection");
       const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
       for (const [, w] of this.watches) for (const l of w.listeners) l.lost?.(reason);
       this.watches.clear();
@@ -305,7 +313,15 @@ export class Session {
       /* already gone */
     }
     this.state = "dead";
-    this.deathReason = "killed";
+    this.deathReason = this.killNote ?? "killed";
+  }
+
+  /** Flow control (daemon/backpressure.ts): stop/restart reading the agent's socket. */
+  pauseInput(): void {
+    this.sock?.pause();
+  }
+  resumeInput(): void {
+    this.sock?.resume();
   }
 
   /** Drop the connection but leave the agent running (daemon restart). */

@@ -8,6 +8,7 @@ An existing live session is never replaced silently: pass --replace to discard i
   --python PATH   interpreter for this session (a virtualenv's python works)
   --cwd DIR       working directory of the session
   --env K=V       extra environment variable (repeatable)
+  --int-grace S   seconds an interrupted cell gets before its agent is killed (default 5)
 Prints: OK <session> pid=<pid>`;
 
 export async function newSession(argv: string[]): Promise<number> {
@@ -15,7 +16,8 @@ export async function newSession(argv: string[]): Promise<number> {
   let opts: Record<string, any>, session: string;
   const env: Record<string, string> = {};
   try {
-    const parsed = takeOptions(argv, { replace: "flag", python: "value", cwd: "value", env: "list", json: "flag" });
+    const parsed = takeOptions(argv, { replace: "flag", python: "value", cwd: "value", env: "list", json: "flag", "int-grace": "value" });
+    if (parsed.opts["int-grace"] !== undefined && !(Number(parsed.opts["int-grace"]) >= 0)) throw new UsageError("--int-grace wants seconds");
     opts = parsed.opts;
     if (parsed.rest.length !== 1) throw new UsageError("pysh new <session>");
     [session] = parsed.rest;
@@ -34,6 +36,7 @@ export async function newSession(argv: string[]): Promise<number> {
       python: opts.python,
       cwd: opts.cwd ? (await import("node:path")).resolve(opts.cwd) : undefined,
       env: Object.keys(env).length ? env : undefined,
+      int_grace: opts["int-grace"] === undefined ? undefined : Number(opts["int-grace"]),
     });
     out(opts.json ? JSON.stringify(r) : `OK ${r.name} pid=${r.pid}`);
     return EXIT_OK;
