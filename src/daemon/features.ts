@@ -1,11 +1,13 @@
 // Optional daemon features hook in here (attach, ...), so server.ts stays one concern.
 import type { DaemonContext } from "./context.js";
 import type { Call } from "./structured.js";
+import { attachOp, legacyAttach } from "./attach.js";
 
 export interface Features {
   structuredOps: Record<string, (call: Call) => Promise<unknown>>;
 }
 
-export function installFeatures(_ctx: DaemonContext): Features {
-  return { structuredOps: {} };
+export function installFeatures(ctx: DaemonContext): Features {
+  ctx.legacyAttach = (c, conn) => legacyAttach(ctx, c, conn);
+  return { structuredOps: { attach: attachOp } };
 }
