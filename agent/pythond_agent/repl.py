@@ -71,6 +71,11 @@ class HumanRepl:
         self.termios = termios
         self.master, self.slave = pty.openpty()
         self.cooked = termios.tcgetattr(self.slave)
+        # No flow control: a Ctrl-S from a client must never stop the screen (writers would block).
+        self.cooked[0] &= ~(termios.IXON | termios.IXOFF)
+        termios.tcsetattr(self.slave, termios.TCSANOW, self.cooked)
+        # Keystrokes written to a full tty input queue must be dropped, never block the reader.
+        os.set_blocking(self.master, False)
         self.lock = threading.RLock()  # the editor state and writes to the screen
         self.screen_lock = threading.Lock()
         self.screen = bytearray()
@@ -99,13 +104,19 @@ class HumanRepl:
         self._out("Python %s | pythond session %r, shared with the agent\n"
                   "Ctrl-] or Ctrl-D detaches; the session lives on (end it: pysh kill %s)\n" % (py, self.s.name, self.s.name))
         self._prompt()
+        deadline = time.time() + 1.0  # the first attacher's replay should hold the banner
+        while self.offset < 40 and time.time() < deadline:
+            time.sleep(0.002)
 
     # -- the screen --------------------------------------------------------------------
     def _drain(self):
+        import select
+
         while True:
             try:
+                select.select([self.master], [], [])
                 data = os.read(self.master, 65536)
-            except InterruptedError:
+            except (InterruptedError, BlockingIOError):
                 continue
             except OSError:
                 time.sleep(0.05)
@@ -251,11 +262,14 @@ class HumanRepl:
         if b"\x03" in data:
             data = data.replace(b"\x03", b"")
             self._interrupt()
-        if data:
+        view = memoryview(data)
+        while view:  # a tty whose input queue is full drops what does not fit (as a terminal does)
             try:
-                os.write(self.master, data)
+                view = view[os.write(self.master, view) :]
+            except InterruptedError:
+                continue
             except OSError:
-                pass
+                break
         return False
 
     def _interrupt(self):
