@@ -46,10 +46,9 @@ class Session:
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill,
         }
-        self.repl = None  # the human REPL (repl.py), created on the first attach
-        from pythond_agent.repl import attach_handlers
-
-        self.handlers.update(attach_handlers(self))
+        self.repl = None  # the human REPL (repl.py), imported and created on the first attach
+        for op in ("attach", "detach", "input", "resize"):
+            self.handlers[op] = lambda header, blobs, op=op: self._repl_op(op, header, blobs)
 
     # -- output ----------------------------------------------------------------------
     def _sink(self, stream, data):
@@ -144,6 +143,12 @@ class Session:
         cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
         self.queue.put(cell)
         return {"cell_id": cell.id, "seq": cell.seq, "queued": self.queue.qsize()}, ()
+
+    def _repl_op(self, op, header, blobs):
+        from pythond_agent.repl import attach_handlers
+
+        self.handlers.update(attach_handlers(self))
+        return self.handlers[op](header, blobs)
 
     def op_status(self, header, blobs):
         running = [c.id for c in self.cells.cells.values() if c.state == "running"]
