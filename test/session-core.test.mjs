@@ -145,7 +145,9 @@ test("a 5 MB print arrives intact", async () => {
 test("--json gives a structured result", async () => {
   const ok = await d.pysh("run", "--json", "work", "print('out'); 7");
   assert.equal(ok.code, 0);
-  const j = JSON.parse(ok.stdout);
+  const lines = ok.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const j = lines.at(-1);
+  assert.deepEqual(lines.slice(0, -1).map((l) => l.stream).filter(Boolean), lines.slice(0, -1).map(() => "stdout"));
   assert.equal(j.ok, true);
   assert.equal(j.value, "7");
   assert.equal(j.stdout, "out\n7\n");
@@ -154,7 +156,7 @@ test("--json gives a structured result", async () => {
   assert.match(j.cell_id, /^[0-9a-f]{12}$/);
   const bad = await d.pysh("run", "--json", "work", "raise KeyError('k')");
   assert.equal(bad.code, 1);
-  const e = JSON.parse(bad.stdout);
+  const e = JSON.parse(bad.stdout.trim().split("\n").at(-1));
   assert.equal(e.ok, false);
   assert.equal(e.error.type, "KeyError");
   assert.equal(e.error.message, "'k'");

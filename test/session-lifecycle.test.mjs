@@ -192,6 +192,7 @@ test("garbage on an agent's private socket cannot unseat the daemon", async () =
   const agentSock = (await import("node:fs")).readdirSync(sockDir).find((f) => f.endsWith(".sock"));
   await new Promise((resolve) => {
     const c = connect(join(sockDir, agentSock));
+    c.resume(); // read (and drop) its hello so the close can be seen
     c.on("connect", () => c.end(Buffer.from("\x00\x00\x00\x08GARBAGE!\xff\xff\xff\xffmore")));
     c.on("close", resolve);
     c.on("error", resolve);

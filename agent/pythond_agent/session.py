@@ -49,20 +49,27 @@ class Session:
         from pythond_agent import asynccells
 
         asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
+        self.repl = None  # the human REPL (repl.py), imported and created on the first attach
+        for op in ("attach", "detach", "input", "resize"):
+            self.handlers[op] = lambda header, blobs, op=op: self._repl_op(op, header, blobs)
 
     # -- output ----------------------------------------------------------------------
     def _sink(self, stream, data):
         cell = self.current
-        if cell is None:
+        if cell is None or cell.origin == "human":
             self.background_output(stream, data)
             return
+        if self.repl is not None:
+            self.repl.agent_output(cell, data)
         kept = cell.add_output(stream, data, self.max_output)
         if kept:
             self.pending.append((cell.id, stream, kept))
             self.pump_wake.notify()
 
     def background_output(self, stream, data):
-        """Output while no agent cell runs (background threads, children). Dropped for now."""
+        """Output while no agent cell runs (background threads, children): the human's screen."""
+        if self.repl is not None:
+            self.repl.background(data)
 
     def _send_pending(self):
         """Send queued output events. Caller holds the capture lock, which keeps the order."""
@@ -150,6 +157,12 @@ class Session:
         self.queue.put(cell)
         return {"cell_id": cell.id, "seq": cell.seq, "queued": self.queue.qsize()}, ()
 
+    def _repl_op(self, op, header, blobs):
+        from pythond_agent.repl import attach_handlers
+
+        self.handlers.update(attach_handlers(self))
+        return self.handlers[op](header, blobs)
+
     def op_status(self, header, blobs):
         running = [c.id for c in self.cells.cells.values() if c.state == "running"]
         queued = [c.id for c in self.cells.cells.values() if c.state == "queued"]
@@ -230,9 +243,13 @@ class Session:
                 continue  # an interrupt that arrived between cells
 
     def run_cell(self, cell):
+        if cell.origin == "human" and self.repl is not None:
+            return self.repl.run_cell(cell)
         cell.state = "running"
         cell.started_at = time.time()
         self.send({"k": "ev", "ev": "start", "c": cell.id})
+        if self.repl is not None:
+            self.repl.agent_start(cell)
         with self.capture.lock:
             self.capture.install()
             self.current = cell
@@ -261,6 +278,8 @@ class Session:
             done.update(k="ev", ev="done", c=cell.id)
             self.send(done)
             self.cells.evict()
+        if self.repl is not None:
+            self.repl.agent_end(cell)
 
 
 def _rss_bytes():

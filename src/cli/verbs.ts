@@ -18,6 +18,7 @@ usage: pysh <verb> [options] <session> ...
   int <session>              interrupt the running cell
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
+  attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
 A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
 
@@ -35,6 +36,7 @@ export const verbs: Record<string, () => Promise<Command>> = {
   restart: async () => (await import("./commands/restart.js")).restart,
   kill: async () => (await import("./commands/session-query.js")).kill,
   cells: async () => (await import("./commands/session-query.js")).cells,
+  attach: async () => (await import("./commands/attach.js")).attach,
 };
 
 export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {

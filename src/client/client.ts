@@ -124,6 +124,11 @@ export class Client {
     return this.request("run", { session, code }, handlers);
   }
 
+  /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
+  sendRaw(data: Buffer | string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(data, { binary: typeof data !== "string" });
+  }
+
   close(): void {
     this.ws.close(1000);
   }

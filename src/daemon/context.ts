@@ -2,6 +2,7 @@
 import type { SessionTable } from "./session-table.js";
 import type { AccessLog } from "./access-log.js";
 import type { LegacyCommand } from "./legacy.js";
+import type { WebSocket } from "ws";
 
 export interface StopOptions {
   keepSessions: boolean;
@@ -27,4 +28,6 @@ export interface ConnInfo {
   afterReply?: () => void;
   /** When set, raw messages go here first (attach mode); return true to consume. */
   onMessage?: (data: Buffer, isBinary: boolean) => boolean;
+  /** The connection itself (attach writes to it after taking it over). */
+  ws?: WebSocket;
 }

@@ -111,7 +111,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
     });
 
     wss.on("connection", (ws: WebSocket) => {
-      const conn: ConnInfo = { id: nextConn++, peer: "", protocol: ws.protocol };
+      const conn: ConnInfo = { id: nextConn++, peer: "", protocol: ws.protocol, ws };
       log.write({ event: "connect", conn_id: conn.id, peer: conn.peer });
       alive.add(ws);
       ws.on("pong", () => alive.add(ws));

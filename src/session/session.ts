@@ -110,6 +110,8 @@ export class Session {
   private sock?: Socket;
   private child?: ChildProcess;
   private exitNote = "";
+  /** Set by the attach feature: PTY screen bytes from the agent; `end` is the byte offset after them. */
+  onScreen?: (data: Buffer, end: number) => void;
 
   private constructor(readonly info: Hello) {
     this.checkpoint = new Checkpoint(info.name);
@@ -190,6 +192,10 @@ export class Session {
     const h = f.header;
     const cellId = h.c as string | null;
     const watch = cellId ? this.watches.get(cellId) : undefined;
+    if (h.ev === "screen") {
+      this.onScreen?.(f.blobs[0] ?? Buffer.alloc(0), Number(h.o));
+      return;
+    }
     if (h.ev === "out") {
       if (!watch) return;
       const data = f.blobs[0] ?? Buffer.alloc(0);
@@ -263,10 +269,10 @@ export class Session {
     return () => w.listeners.delete(listener);
   }
 
-  async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<Reply> {
+  async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000, blobs: readonly Uint8Array[] = []): Promise<Reply> {
     if (this.state === "dead") throw new Error(this.deadMessage());
     try {
-      return await this.link.request(op, fields, [], { timeoutMs });
+      return await this.link.request(op, fields, blobs, { timeoutMs });
     } catch (e) {
       throw this.isDead() ? new Error(this.deadMessage()) : e;
     }
