@@ -1,0 +1,116 @@
+// Session benchmarks (issue 2): CLI cold path, run round trip on an open connection,
+// new-to-ready, idle RSS, and a 50 MB print end to end. Floors are measured in the same run.
+//   node bench/session-bench.mjs [--quick]
+import { spawnSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { TestDaemon, BIN } from "../test/helpers/daemon.mjs";
+import { Client } from "../dist/index.js";
+
+const quick = process.argv.includes("--quick");
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (ns) => Number(ns) / 1e6;
+const fmt = (x, d = 1) => x.toFixed(d);
+
+function timeCommand(argv, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
+  const t = ms(process.hrtime.bigint() - t0);
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  return t;
+}
+
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m[1]) / 1024;
+}
+
+const d = new TestDaemon();
+await d.start();
+const rows = [];
+try {
+  const client = await Client.connect({ socket: d.sock, autostart: false });
+
+  // new to ready, over an open connection (SDK) and through the CLI.
+  const newSdk = [];
+  for (let i = 0; i < (quick ? 5 : 15); i++) {
+    const t0 = process.hrtime.bigint();
+    await client.request("new", { session: "n", replace: true });
+    await client.run("n", "1");
+    newSdk.push(ms(process.hrtime.bigint() - t0));
+  }
+  const newCli = [];
+  for (let i = 0; i < (quick ? 5 : 15); i++) newCli.push(timeCommand([process.execPath, BIN("pysh"), "new", "--replace", "c"], d.env));
+
+  // Idle RSS of a fresh session.
+  await client.request("new", { session: "idle", replace: true });
+  await new Promise((r) => setTimeout(r, 1000));
+  const { sessions } = await client.request("ls");
+  const idlePid = sessions.find((s) => s.name === "idle").pid;
+  const idleRss = rssMiB(idlePid);
+
+  // One-shot CLI wall time beside node -e 0, interleaved.
+  await client.request("new", { session: "cold", replace: true });
+  const cold = [];
+  const nodeFloor = [];
+  for (let i = 0; i < (quick ? 10 : 40); i++) {
+    nodeFloor.push(timeCommand([process.execPath, "-e", "0"], d.env));
+    cold.push(timeCommand([process.execPath, BIN("pysh"), "run", "cold", "1"], d.env));
+  }
+
+  // run round trip on one open connection.
+  await client.run("cold", "x = 1");
+  const rtt = [];
+  for (let i = 0; i < (quick ? 300 : 2000); i++) {
+    const t0 = process.hrtime.bigint();
+    await client.run("cold", "x = 1");
+    rtt.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+  const vars = [];
+  for (let i = 0; i < (quick ? 300 : 2000); i++) {
+    const t0 = process.hrtime.bigint();
+    await client.request("vars", { session: "cold" });
+    vars.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+
+  // 50 MB print, end to end: SDK (bytes counted) and pysh writing to a pipe.
+  const size = 50 * 1000 * 1000;
+  await client.run("cold", `blob = 'x' * ${size - 1}`);
+  const sdkRates = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    let got = 0;
+    const t0 = process.hrtime.bigint();
+    await client.run("cold", "print(blob)", { output: (_s, b) => (got += b.length) });
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (got !== size) throw new Error(`expected ${size} bytes, got ${got}`);
+    sdkRates.push(size / secs / 1e6);
+  }
+  const cliRates = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    const t0 = process.hrtime.bigint();
+    const got = await new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, [BIN("pysh"), "run", "cold", "print(blob)"], { env: d.env, stdio: ["ignore", "pipe", "inherit"] });
+      let n = 0;
+      c.stdout.on("data", (b) => (n += b.length));
+      c.on("close", (code) => (code === 0 ? resolve(n) : reject(new Error(`pysh exited ${code}`))));
+    });
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (got !== size) throw new Error(`pysh printed ${got} bytes, expected ${size}`);
+    cliRates.push(size / secs / 1e6);
+  }
+  client.close();
+
+  rows.push(["pysh run <s> \"1\" one-shot wall time (median)", `${fmt(median(cold))} ms`, `node -e 0: ${fmt(median(nodeFloor))} ms (+${fmt(median(cold) - median(nodeFloor))} ms)`, "≤ 80 ms and ≤ node + 25 ms"]);
+  rows.push(["run `x = 1` round trip, open connection (median)", `${fmt(median(rtt), 0)} µs`, `vars round trip: ${fmt(median(vars), 0)} µs`, "≤ 150 µs"]);
+  rows.push(["new to ready (SDK: new + first run, median)", `${fmt(median(newSdk))} ms`, "", "≤ 80 ms"]);
+  rows.push(["pysh new (CLI wall time, median)", `${fmt(median(newCli))} ms`, `node -e 0: ${fmt(median(nodeFloor))} ms`, ""]);
+  rows.push(["idle session RSS", `${fmt(idleRss)} MiB`, "", "≤ 16 MiB"]);
+  rows.push(["50 MB print, SDK client (median)", `${fmt(median(sdkRates), 0)} MB/s`, "", "≥ 200 MB/s"]);
+  rows.push(["50 MB print, pysh to a pipe (median)", `${fmt(median(cliRates), 0)} MB/s`, "", "≥ 200 MB/s"]);
+} finally {
+  await d.cleanup();
+}
+console.log("| measure | pythond | floor in the same run | target |\n|---|---:|---|---|");
+for (const r of rows) console.log(`| ${r.join(" | ")} |`);
