@@ -1,5 +1,5 @@
 // pythond 0.4's WebSocket text protocol (subprotocol "pythond.0.4"), byte for byte, except
-// where docs/COMPAT.md lists a fixed 0.4 defect. One text frame is one command; a connection
+// where docs/PROTOCOL.md lists a fixed 0.4 defect. One text frame is one command; a connection
 // is served serially, one reply per non-empty frame.
 import type { WebSocket } from "ws";
 import type { DaemonContext, ConnInfo } from "./context.js";
@@ -102,7 +102,7 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
       if (!name) return "ERR usage: new <name>";
       if (!isValidName(name)) return "ERR invalid session name";
       if (args.length > 1) return `ERR new takes a name only (got extra: ${args.slice(1).join(" ")}). sessions are always Python`;
-      // 0.4 replaces an existing session on `new`; legacy clients keep that (docs/COMPAT.md).
+      // 0.4 replaces an existing session on `new`; legacy clients keep that (docs/PROTOCOL.md).
       const s = await ctx.table.create(name, { replace: true });
       return `OK ${name} pid=${s.pid}`;
     }
