@@ -29,33 +29,9 @@ MAX_NOISE = 64 << 10
 MAIN_ALIAS = "__pythond_main__"
 
 
-class ToolMeta(type):
-    """Rejects __init__ and tags each method with its class, so `Name.method` identifies the tool."""
-
-    def __new__(mcs, name, bases, namespace, **kwargs):
-        if "__init__" in namespace:
-            raise TypeError("__init__ cannot be defined in a Tool (class %s)" % name)
-        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        for value in namespace.values():
-            fn = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
-            if callable(fn):
-                try:
-                    fn.__tool_class__ = cls
-                except (AttributeError, TypeError):
-                    pass
-        return cls
-
-
-class Tool(metaclass=ToolMeta):
-    """Inherit from Tool; its methods run on the remote interpreter."""
-
-
-def inline(fn):
-    target = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
-    if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
-        raise TypeError("inline applies to synchronous methods; a coroutine already runs on the loop")
-    target.__tool_inline__ = True
-    return fn
+# The same Tool rules as on the agent (no __init__, methods tagged with their class, @inline).
+_toolbase = load_agent_module("pythond_agent.toolbase")
+ToolMeta, Tool, inline = _toolbase.ToolMeta, _toolbase.Tool, _toolbase.inline
 
 
 class RemoteError(Exception):
