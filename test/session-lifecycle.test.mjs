@@ -199,3 +199,14 @@ test("garbage on an agent's private socket cannot unseat the daemon", async () =
   });
   assert.equal((await d.pysh("run", "g", "z * 2")).stdout, "10\n");
 });
+
+test("output over the per-cell cap is truncated with a visible marker; the session stays healthy", async () => {
+  const d = fresh({ PYTHOND_MAX_OUTPUT: "1000" });
+  await d.start();
+  await d.pysh("new", "cap");
+  const r = await d.pysh("run", "cap", "print('y' * 5000)");
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, "y".repeat(1000) + "\n");
+  assert.equal(r.stderr, "\n[pythond: output truncated, 4001 bytes dropped]\n", "the marker starts a line of its own");
+  assert.equal((await d.pysh("run", "cap", "'next'")).stdout, "next\n");
+});
