@@ -45,6 +45,7 @@ class Session:
             "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
+            "claim": self.op_claim,
         }
         from pythond_agent import asynccells
 
@@ -198,6 +199,20 @@ class Session:
         return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted}, ()
 
     def op_info(self, header, blobs):
+        return self.hello(), ()
+
+    def op_claim(self, header, blobs):
+        """The daemon's warm spare (src/daemon/spare.ts) becomes the named session it hands out.
+
+        The spare was started with default settings and has run no cell, so only its name (and
+        what derives from it) changes; its start time becomes the claim time (the session's age).
+        """
+        self.name = self.config["name"] = str(header["name"])
+        if header.get("images_dir"):
+            self.config["images_dir"] = str(header["images_dir"])
+            if getattr(self, "rich", None) is not None:
+                self.rich.dir = self.config["images_dir"]  # asynccells.Rich keeps its own copy
+        self.started = self.last_activity = time.time()
         return self.hello(), ()
 
     def op_int(self, header, blobs):

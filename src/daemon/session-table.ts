@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { Session } from "../session/session.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
+import { Spare, SPARE_NAME } from "./spare.js";
 
 export interface TableOptions {
   agentDir: string;
@@ -41,6 +42,14 @@ export function sessionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 export class SessionTable {
   private readonly sessions = new Map<string, Session>();
   private readonly creating = new Map<string, Promise<Session>>();
+  /** A warm agent with the default settings, claimed by the next default `new` (spare.ts). */
+  private readonly spare = new Spare(() => ({
+    name: SPARE_NAME,
+    python: defaultPython(),
+    agentDir: this.opts.agentDir,
+    env: sessionEnv(),
+    maxOutput: this.opts.maxOutput,
+  }));
 
   constructor(private readonly opts: TableOptions) {}
 
@@ -74,7 +83,15 @@ export class SessionTable {
         await existing.kill();
         this.sessions.delete(name);
       }
-      let session: Session;
+      // Only a `new` with every setting at its default may take the spare (same python,
+      // cwd and env as a fresh start); then the next spare starts in the background.
+      const isDefault = opts.python === undefined && opts.cwd === undefined && opts.env === undefined;
+      let session: Session | undefined = isDefault ? await this.spare.claim(name) : undefined;
+      if (isDefault) this.spare.fill();
+      if (session) {
+        this.sessions.set(name, session);
+        return session;
+      }
       try {
         session = await Session.spawn({
           name,
@@ -120,6 +137,11 @@ export class SessionTable {
         const path = join(this.opts.agentDir, f);
         try {
           const s = await Session.attach(path, 3000);
+          if (s.name === SPARE_NAME) {
+            // A spare a previous daemon left (it crashed): never a named session.
+            await s.kill();
+            return;
+          }
           const other = this.sessions.get(s.name);
           if (other) {
             // Two agents claim one name (a crash mid-replace): keep the newer.
@@ -144,6 +166,7 @@ export class SessionTable {
   async shutdown(killSessions: boolean): Promise<void> {
     const all = this.list();
     this.sessions.clear();
+    await this.spare.stop(); // the spare is killed even when sessions are kept
     await Promise.all(all.map((s) => (killSessions ? s.kill() : Promise.resolve(s.detach()))));
   }
 }

@@ -103,7 +103,7 @@ export class Session {
   killNote?: string;
   /** How this session was started (undefined for an agent adopted from a previous daemon). */
   spawnOptions?: SpawnSessionOptions;
-  readonly checkpoint: Checkpoint;
+  checkpoint: Checkpoint;
   private readonly watches = new Map<string, CellWatch>();
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
@@ -230,8 +230,26 @@ export class Session {
       const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
       for (const [, w] of this.watches) for (const l of w.listeners) l.lost?.(reason);
       this.watches.clear();
+      this.deathMessage = reason;
       for (const f of this.deathListeners) f(reason);
     }, this.child ? 30 : 0);
+  }
+
+  /** The full death message (with its reason) once known; a moment after the link closes. */
+  private deathMessage?: string;
+
+  /** The death message with its reason: the link can close (a cell crashed the agent at once)
+   * before the exit status is known, so wait briefly for it rather than report no reason. */
+  private async deathError(): Promise<Error> {
+    if (this.deathMessage) return new Error(this.deathMessage);
+    const reason = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 1000);
+      this.onDeath((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+    return new Error(reason ?? this.deadMessage());
   }
 
   onDeath(f: (reason: string) => void): void {
@@ -257,8 +275,16 @@ export class Session {
       return reply.result;
     } catch (e) {
       this.watches.delete(cellId);
-      throw this.isDead() ? new Error(this.deadMessage()) : e;
+      throw this.isDead() ? await this.deathError() : e;
     }
+  }
+
+  /** Rename a warm spare agent into session `name` (daemon/spare.ts); it has run no cell. */
+  async claim(name: string, imagesDir: string): Promise<void> {
+    const reply = await this.control("claim", { name, images_dir: imagesDir }, 5000);
+    Object.assign(this.info, reply.result as Hello);
+    this.checkpoint = new Checkpoint(this.info.name);
+    if (this.spawnOptions) this.spawnOptions = { ...this.spawnOptions, name };
   }
 
   /** Follow a cell already running; false if the daemon is not tracking it (use poll). */
@@ -303,7 +329,9 @@ export class Session {
     };
     const waitGone = async (ms: number) => {
       const until = Date.now() + ms;
-      while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // An agent told to exit is usually gone (reaped) within a few ms: poll fast first, then
+      // back off, so `new --replace` does not wait a fixed 20 ms tick for the old agent.
+      for (let step = 2; alive() && Date.now() < until; step = Math.min(step * 2, 20)) await new Promise((r) => setTimeout(r, step));
       return !alive();
     };
     if (!(await waitGone(300))) {
