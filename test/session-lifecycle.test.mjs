@@ -210,3 +210,24 @@ test("output over the per-cell cap is truncated with a visible marker; the sessi
   assert.equal(r.stderr, "\n[pythond: output truncated, 4001 bytes dropped]\n", "the marker starts a line of its own");
   assert.equal((await d.pysh("run", "cap", "'next'")).stdout, "next\n");
 });
+
+test("an agent whose socket is gone (its daemon's dir was removed) exits instead of living on", async () => {
+  const d = fresh({ PYTHOND_ORPHAN_CHECK: "0.2", PYTHOND_SPARE: "0" });
+  const daemon = await d.start();
+  await d.pysh("new", "orphan");
+  const pid = JSON.parse((await d.pysh("ls", "--json")).stdout)[0].pid;
+  daemon.kill("SIGKILL");
+  await new Promise((r) => daemon.once("exit", r));
+  (await import("node:fs")).rmSync(`${d.sock}.d`, { recursive: true, force: true });
+  const until = Date.now() + 10_000;
+  let alive = true;
+  while (alive && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false);
+});

@@ -18,56 +18,14 @@ _F_SETPIPE_SZ = 1031
 _CHUNK = 1 << 20
 
 
-class _BinaryStream:
-    def __init__(self, capture, stream):
-        self._capture = capture
-        self._stream = stream
-
-    def write(self, data):
-        self._capture.write(self._stream, bytes(data))
-        return len(data)
-
-    def flush(self):
-        pass
-
-    def fileno(self):
-        return self._stream
-
-    def isatty(self):
-        return False
-
-    def writable(self):
-        return True
-
-    def readable(self):
-        return False
+class _Stream:
+    """What sys.stdout / sys.stderr and their .buffer share: unbuffered, never a tty, never closed."""
 
     closed = False
-
-
-class TextStream:
-    """What sys.stdout / sys.stderr are while a session runs: unbuffered, never raises on encoding."""
-
-    encoding = "utf-8"
-    errors = "backslashreplace"
-    closed = False
-    line_buffering = True
 
     def __init__(self, capture, stream):
         self._capture = capture
         self._stream = stream
-        self.buffer = _BinaryStream(capture, stream)
-        self.name = "<stdout>" if stream == STDOUT else "<stderr>"
-
-    def write(self, text):
-        if not isinstance(text, str):
-            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        self._capture.write(self._stream, text.encode("utf-8", "backslashreplace"))
-        return len(text)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
 
     def flush(self):
         pass
@@ -86,6 +44,35 @@ class TextStream:
 
     def seekable(self):
         return False
+
+
+class _BinaryStream(_Stream):
+    def write(self, data):
+        self._capture.write(self._stream, bytes(data))
+        return len(data)
+
+
+class TextStream(_Stream):
+    """What sys.stdout / sys.stderr are while a session runs: never raises on encoding."""
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+    line_buffering = True
+
+    def __init__(self, capture, stream):
+        super().__init__(capture, stream)
+        self.buffer = _BinaryStream(capture, stream)
+        self.name = "<stdout>" if stream == STDOUT else "<stderr>"
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._capture.write(self._stream, text.encode("utf-8", "backslashreplace"))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
 
 
 class Capture:

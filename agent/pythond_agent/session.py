@@ -19,6 +19,8 @@ from pythond_agent.executor import Executor, make_namespace, public_names
 from pythond_agent.link import Link, LinkError
 
 PROTOCOL_VERSION = 1
+# How often an idle agent checks that its socket file is still there to be adopted through.
+ORPHAN_CHECK_S = float(os.environ.get("PYTHOND_ORPHAN_CHECK", "30"))
 
 
 class Session:
@@ -27,6 +29,7 @@ class Session:
         self.config = config
         self.server = server
         self.socket_path = config["socket"]
+        self.socket_ino = os.stat(self.socket_path).st_ino
         self.max_output = int(config.get("max_output", 64 << 20))
         self.started = time.time()
         self.last_activity = self.started
@@ -107,13 +110,25 @@ class Session:
         threading.Thread(target=self._read, args=(link,), name="pythond-link", daemon=True).start()
 
     def _accept(self):
+        self.server.settimeout(ORPHAN_CHECK_S)
         while True:
             try:
                 conn, _ = self.server.accept()
+            except socket.timeout:
+                if not self._socket_is_ours():
+                    self.shutdown()  # no daemon can ever find us again: do not live on as an orphan
+                continue
             except OSError:
                 time.sleep(0.05)
                 continue
+            conn.settimeout(None)
             self.adopt(conn)
+
+    def _socket_is_ours(self):
+        try:
+            return os.stat(self.socket_path).st_ino == self.socket_ino
+        except OSError:
+            return False
 
     def _read(self, link):
         try:
@@ -242,10 +257,11 @@ class Session:
     def shutdown(self):
         if getattr(self, "forks", None) is not None:
             self.forks.kill_all()  # forks have their own process groups: end them too
-        try:
-            os.unlink(self.socket_path)
-        except OSError:
-            pass
+        if self._socket_is_ours():
+            try:
+                os.unlink(self.socket_path)
+            except OSError:
+                pass
         os._exit(0)
 
     # -- the executor (main thread) -----------------------------------------------------
