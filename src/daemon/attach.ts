@@ -1,5 +1,5 @@
 // Human attach (docs/PROTOCOL.md "Attach"): clients watch and type into a session's PTY, which
-// the agent owns (agent/pythond_agent/repl.py). The daemon fans the agent's "screen" events out
+// the agent owns (agent/pythond_agent/repl.py, terminal.py). The daemon fans the agent's "screen" events out
 // to every attached client, forwards keystrokes and resizes, and speaks two wire forms: the
 // structured "attach" op and pythond 0.4's attach sub-protocol (byte for byte).
 import type { WebSocket } from "ws";
