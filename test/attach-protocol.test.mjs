@@ -2,8 +2,20 @@
 // attach op, garbage and oversized input, and a client that stops reading.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
+
+/** Reproducible binary garbage without Ctrl-D and Enter, which legitimately detach and submit. */
+function garbage(n, seed) {
+  const out = Buffer.alloc(n);
+  let x = seed * 2654435761;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    let b = x >>> 24;
+    if (b === 0x04 || b === 0x0d || b === 0x0a) b = 0x07;
+    out[i] = b;
+  }
+  return out;
+}
 import { startDaemon, sleep } from "./helpers/attach-env.mjs";
 
 let d;
@@ -82,7 +94,7 @@ test("structured attach: garbage and oversized frames do not hurt the session; t
   const ws = await open("pythond.json.1");
   ws.send(JSON.stringify({ id: 7, op: "attach", session: "p", rows: 24, cols: 80 }));
   await until("attached", () => ws.frames.some((f) => !f.isBinary && JSON.parse(f.data).event === "attached"));
-  for (let i = 0; i < 50; i++) ws.send(randomBytes(1 + (i * 97) % 3000));
+  for (let i = 0; i < 50; i++) ws.send(garbage(1 + (i * 97) % 3000, i + 1));
   ws.send(Buffer.from("\x1b[\x1b[999999999999;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;~\x1bO\xff\xfe\xc3"));
   ws.send(Buffer.alloc(2 * 1024 * 1024, 0x41)); // over the 1 MiB keystroke-frame limit
   ws.send(JSON.stringify({ op: "resize", rows: -1, cols: "x" }));

@@ -66,8 +66,8 @@ class HumanRepl:
         self.term.write("Python %s | pythond session %r, shared with the agent\n"
                         "Ctrl-] or Ctrl-D detaches; the session lives on (end it: pysh kill %s)\n" % (py, self.s.name, self.s.name))
         self.ed.prompt()
-        deadline = time.time() + 1.0  # the first attacher's replay should hold the banner
-        while self.term.offset < 40 and time.time() < deadline:
+        deadline = time.time() + 1.0  # the first attacher's replay should hold banner and prompt
+        while self.term.offset < self.term.written and time.time() < deadline:
             time.sleep(0.002)
 
     # -- output from elsewhere ------------------------------------------------------------

@@ -30,6 +30,7 @@ class Terminal:
         self.screen_lock = threading.Lock()
         self.screen = bytearray()
         self.offset = 0  # bytes ever read from the master
+        self.written = 0  # bytes ever written to the slave (each comes back as >= 1 byte)
         self.viewers = 0
         self.viewer_link = None
         self.rows, self.cols = 24, 80
@@ -104,6 +105,7 @@ class Terminal:
                 continue
             except OSError:
                 return
+            self.written += n
             view = view[n:]
 
     def type_keys(self, data):
