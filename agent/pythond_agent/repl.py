@@ -101,11 +101,15 @@ class HumanRepl:
         self.resize(24, 80)
         threading.Thread(target=self._drain, name="pythond-pty", daemon=True).start()
         py = "%d.%d.%d" % sys.version_info[:3]
-        self._out("Python %s | pythond session %r, shared with the agent\n"
+        banner = ("Python %s | pythond session %r, shared with the agent\n"
                   "Ctrl-] or Ctrl-D detaches; the session lives on (end it: pysh kill %s)\n" % (py, self.s.name, self.s.name))
+        self._out(banner)
         self._prompt()
-        deadline = time.time() + 1.0  # the first attacher's replay should hold the banner
-        while self.offset < 40 and time.time() < deadline:
+        # The first attacher's replay should hold the banner and the prompt: wait until the pty
+        # gave back all of it (each \n comes back as \r\n), not just its first bytes.
+        want = len(banner.encode("utf-8", "replace")) + banner.count("\n") + len((_COLOR_PROMPT % self._prompt_text()).encode())
+        deadline = time.time() + 1.0
+        while self.offset < want and time.time() < deadline:
             time.sleep(0.002)
 
     # -- the screen --------------------------------------------------------------------

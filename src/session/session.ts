@@ -257,7 +257,16 @@ export class Session {
       return reply.result;
     } catch (e) {
       this.watches.delete(cellId);
-      throw this.isDead() ? new Error(this.deadMessage()) : e;
+      if (!this.isDead()) throw e;
+      // The agent died before its ack reached us (a cell that exits at once can beat the
+      // reader thread's reply): report why, as a cell that was already running is told.
+      if (this.deathReason) throw new Error(`session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`);
+      throw new Error(
+        await new Promise<string>((resolve) => {
+          const timer = setTimeout(() => resolve(this.deadMessage()), 2000); // the reason comes within ~30 ms
+          this.onDeath((reason) => (clearTimeout(timer), resolve(reason)));
+        }),
+      );
     }
   }
 
