@@ -20,13 +20,29 @@ const common = {
 await build({
   ...common,
   entryPoints: {
-    pysh: "src/cli/pysh.ts",
     pyctl: "src/cli/pyctl.ts",
     pythond: "src/cli/pythond.ts",
     index: "src/index.ts",
+    // Built on its own so test/unix-ws.test.mjs can drive it against a real ws server.
+    "unix-ws": "src/client/unix-ws.ts",
   },
   outdir: "dist",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
+});
+// pysh is what agents pay on every call: one file, no chunks. esbuild inlines its lazily
+// imported verbs, so a one-shot `pysh run` reads one file instead of ~10 chunks (each an ESM
+// resolve + load + link, ~1 ms apiece). Builtins the rare paths need are imported
+// dynamically in their functions (autostart), so they stay off the cold path.
+// It is CommonJS (dist/pysh.cjs, loaded by bin/pysh, which bin/package.json marks CommonJS):
+// a CommonJS main skips the ESM loader's set-up, ~5 ms per call.
+await build({
+  ...common,
+  format: "cjs",
+  entryPoints: { pysh: "src/cli/pysh.ts" },
+  outExtension: { ".js": ".cjs" },
+  outdir: "dist",
+  banner: { js: 'const __pyshUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__pyshUrl" },
 });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });

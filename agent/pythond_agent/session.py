@@ -278,7 +278,8 @@ class Session:
             return self.repl.run_cell(cell)
         cell.state = "running"
         cell.started_at = time.time()
-        self.send({"k": "ev", "ev": "start", "c": cell.id})
+        # No "start" event here: the daemon does not use it, and one frame less per cell is one
+        # write and one daemon wake-up less on the run round trip (docs/PERFORMANCE.md).
         if self.repl is not None:
             self.repl.agent_start(cell)
         with self.capture.lock:

@@ -1,4 +1,5 @@
 // pysh: the session client (like ssh).
 import { dispatch, verbs, PYSH_HELP } from "./verbs.js";
 
-process.exitCode = await dispatch(process.argv.slice(2), verbs, PYSH_HELP);
+// No top-level await: this entry is bundled as CommonJS for a faster start (scripts/build.mjs).
+void dispatch(process.argv.slice(2), verbs, PYSH_HELP).then((code) => (process.exitCode = code));

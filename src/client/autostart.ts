@@ -1,6 +1,5 @@
 // Starting a daemon in the background when none answers: detached, logging to
 // <runtime>/daemon.log, and waited for until its socket answers.
-import { spawn } from "node:child_process";
 import { openSync, closeSync, readFileSync, constants } from "node:fs";
 import { join } from "node:path";
 import { runtimeDir } from "../util/paths.js";
@@ -17,6 +16,9 @@ export async function startDaemonInBackground(sock: string, timeoutMs = 10_000):
   const dir = runtimeDir();
   ensurePrivateDir(dir);
   const logPath = join(dir, "daemon.log");
+  // Loaded here, not at the top: node:child_process costs ~5 ms to load and every pysh call
+  // would pay it, while only the rare no-daemon path needs it.
+  const { spawn } = await import("node:child_process");
   const fd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const child = spawn(process.execPath, [join(packageRoot(), "dist", "pythond.js"), "daemon"], {
     detached: true,

@@ -1,5 +1,6 @@
 // The one client of the structured protocol: pysh, pyctl and SDK users all come through here.
-import WebSocket from "ws";
+// Our own small WebSocket client, not ws: keeps node:http & co. off the pysh cold path (unix-ws.ts).
+import { UnixWebSocket } from "./unix-ws.js";
 import { socketPath } from "../util/paths.js";
 import { ConnectError, DaemonRequestError } from "./errors.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
@@ -37,15 +38,11 @@ export interface CellOutcome {
   images?: string[];
 }
 
-function open(sock: string, timeoutMs: number): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${sock}:/`, [PROTOCOL], {
-      maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
-      handshakeTimeout: timeoutMs,
-      perMessageDeflate: false,
-    });
-    ws.once("open", () => resolve(ws));
-    ws.once("error", (e: NodeJS.ErrnoException) => reject(e));
+function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
+  return UnixWebSocket.connect(sock, {
+    protocol: PROTOCOL,
+    maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
+    handshakeTimeout: timeoutMs,
   });
 }
 
@@ -54,7 +51,7 @@ export class Client {
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | null = null;
 
-  private constructor(private readonly ws: WebSocket, readonly socket: string) {
+  private constructor(private readonly ws: UnixWebSocket, readonly socket: string) {
     ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.onBinary(data) : this.onText(data)));
     ws.on("close", (code: number, reason: Buffer) => {
       this.closedError = new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
@@ -126,7 +123,7 @@ export class Client {
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
   sendRaw(data: Buffer | string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(data, { binary: typeof data !== "string" });
+    if (this.ws.isOpen) this.ws.send(data);
   }
 
   close(): void {
