@@ -1,8 +1,8 @@
 // The access log: one ACCESS line per event, appended to <runtime>/access.log (0600, no
 // symlinks followed) and mirrored to stderr. Never holds tokens or code.
-import { openSync, writeSync, closeSync, constants } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir } from "../util/private-dir.js";
+import { AppendFile } from "../util/append-file.js";
 
 export interface AccessFields {
   event: string;
@@ -32,12 +32,12 @@ export function formatAccess(f: AccessFields, now = new Date()): string {
 }
 
 export class AccessLog {
-  private readonly path: string;
+  private readonly file: AppendFile;
   private dirReady = false;
   private stderrQueue = 0;
 
   constructor(private readonly dir: string, private readonly mirror = true) {
-    this.path = join(dir, "access.log");
+    this.file = new AppendFile(join(dir, "access.log"));
   }
 
   write(f: AccessFields): void {
@@ -47,12 +47,7 @@ export class AccessLog {
         ensurePrivateDir(this.dir);
         this.dirReady = true;
       }
-      const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-      try {
-        writeSync(fd, line);
-      } finally {
-        closeSync(fd);
-      }
+      this.file.write(line);
     } catch {
       /* logging never breaks a command */
     }

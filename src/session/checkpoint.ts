@@ -2,9 +2,9 @@
 //   history.py  - successful cells, replayable as Python
 //   session.log - every cell, OK or ERROR, with its output as "# > " lines
 // Both 0600, appended, symlinks never followed.
-import { openSync, writeSync, closeSync, constants } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir } from "../util/private-dir.js";
+import { AppendFile } from "../util/append-file.js";
 import { sessionStateDir, stateDir } from "../util/paths.js";
 
 /** The most output one log entry keeps; the rest is counted in a visible marker. */
@@ -15,21 +15,16 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function append(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class Checkpoint {
   private ready = false;
   private readonly dir: string;
+  private readonly history: AppendFile;
+  private readonly log: AppendFile;
 
   constructor(name: string) {
     this.dir = sessionStateDir(name);
+    this.history = new AppendFile(join(this.dir, "history.py"));
+    this.log = new AppendFile(join(this.dir, "session.log"));
   }
 
   get historyPath(): string {
@@ -49,12 +44,12 @@ export class Checkpoint {
     try {
       this.prepare();
       const when = stamp();
-      if (ok && code.trim()) append(this.historyPath, `\n# [${when}]\n${code}\n`);
+      if (ok && code.trim()) this.history.write(`\n# [${when}]\n${code}\n`);
       let entry = `\n# [${when}] ${ok ? "OK" : "ERROR"}\n${code}\n`;
       const trimmed = output.replace(/\n+$/, "");
       if (trimmed) for (const line of trimmed.split("\n")) entry += `# > ${line}\n`;
       if (droppedFromLog) entry += `# > [pythond: ${droppedFromLog} more bytes of output not logged]\n`;
-      append(join(this.dir, "session.log"), entry);
+      this.log.write(entry);
     } catch {
       /* best effort by design */
     }
@@ -64,9 +59,14 @@ export class Checkpoint {
   recordLaunch(code: string, reply: string): void {
     try {
       this.prepare();
-      append(join(this.dir, "session.log"), `\n# [${stamp()}] OK\n${code}\n# > ${reply}\n`);
+      this.log.write(`\n# [${stamp()}] OK\n${code}\n# > ${reply}\n`);
     } catch {
       /* best effort by design */
     }
+  }
+
+  close(): void {
+    this.history.close();
+    this.log.close();
   }
 }

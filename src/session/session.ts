@@ -283,6 +283,7 @@ export class Session {
   async claim(name: string, imagesDir: string): Promise<void> {
     const reply = await this.control("claim", { name, images_dir: imagesDir }, 5000);
     Object.assign(this.info, reply.result as Hello);
+    this.checkpoint.close();
     this.checkpoint = new Checkpoint(this.info.name);
     if (this.spawnOptions) this.spawnOptions = { ...this.spawnOptions, name };
   }
@@ -306,6 +307,7 @@ export class Session {
 
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
   async kill(): Promise<void> {
+    this.checkpoint.close();
     const alive = () => {
       try {
         process.kill(this.pid, 0);
