@@ -68,10 +68,14 @@ export class TestDaemon {
       this.children.push(child);
       this.daemon = child;
       let err = "";
+      let started = false;
       const timer = setTimeout(() => reject(new Error(`daemon did not start: ${err}`)), 15_000);
       child.stderr.on("data", (c) => {
-        err += c.toString();
-        if (err.includes("ws://")) {
+        // Keep a bounded tail: the access log is mirrored here on every request, and this
+        // process may be the one timing requests (bench/).
+        err = (err + c.toString()).slice(-16_384);
+        if (!started && err.includes("ws://")) {
+          started = true;
           clearTimeout(timer);
           resolve(child);
         }
