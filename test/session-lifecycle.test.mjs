@@ -5,17 +5,9 @@ import assert from "node:assert/strict";
 import { statSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
-import { TestDaemon, cli } from "./helpers/daemon.mjs";
+import { cli, daemonFactory, exited } from "./helpers/daemon.mjs";
 
-const daemons = [];
-function fresh(extra) {
-  const d = new TestDaemon(extra);
-  daemons.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of daemons) await d.cleanup();
-});
+const fresh = daemonFactory(after);
 
 const interval = (out) => out.trim().split(" ").map(Number);
 
@@ -86,17 +78,7 @@ test("pyctl restart keeps sessions; pyctl stop ends them", async () => {
   assert.equal((await d.pysh("run", "s1", "v")).stdout, "kept\n");
   const st = await d.pyctl("stop");
   assert.equal(st.code, 0);
-  const until = Date.now() + 5000;
-  let alive = true;
-  while (alive && Date.now() < until) {
-    try {
-      process.kill(pid, 0);
-      await new Promise((r) => setTimeout(r, 50));
-    } catch {
-      alive = false;
-    }
-  }
-  assert.equal(alive, false, "stop ends the session's agent");
+  assert.equal(await exited(pid, 5000), true, "stop ends the session's agent");
   assert.equal(existsSync(d.sock), false, "stop removes its socket");
   const status = await d.pyctl("status");
   assert.equal(status.code, 1);
@@ -219,15 +201,5 @@ test("an agent whose socket is gone (its daemon's dir was removed) exits instead
   daemon.kill("SIGKILL");
   await new Promise((r) => daemon.once("exit", r));
   (await import("node:fs")).rmSync(`${d.sock}.d`, { recursive: true, force: true });
-  const until = Date.now() + 10_000;
-  let alive = true;
-  while (alive && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-  }
-  assert.equal(alive, false);
+  assert.equal(await exited(pid, 10_000), true);
 });

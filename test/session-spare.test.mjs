@@ -5,17 +5,9 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { TestDaemon } from "./helpers/daemon.mjs";
+import { daemonFactory } from "./helpers/daemon.mjs";
 
-const daemons = [];
-function fresh(extra) {
-  const d = new TestDaemon(extra);
-  daemons.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of daemons) await d.cleanup();
-});
+const fresh = daemonFactory(after);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Python agents of this daemon (its processes whose command line is a python). */

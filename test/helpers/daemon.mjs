@@ -158,3 +158,30 @@ export function openWs(sock, protocols) {
     ws.once("unexpected-response", (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
   });
 }
+
+/** A factory of isolated daemons for one test file; all are cleaned up after it. */
+export function daemonFactory(after) {
+  const all = [];
+  after(async () => {
+    for (const d of all) await d.cleanup();
+  });
+  return (extraEnv) => {
+    const d = new TestDaemon(extraEnv);
+    all.push(d);
+    return d;
+  };
+}
+
+/** Resolves true once process pid is gone, false if it is still there after ms. */
+export async function exited(pid, ms) {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
