@@ -1,4 +1,4 @@
-// pysh status|vars|complete|int|kill|cells <session> : one request, one printed answer.
+// pysh status|vars|complete|kill|cells <session> : one request, one printed answer.
 import { withClient, wantsHelp, out, report, EXIT_OK, UsageError, type Command } from "../common.js";
 import { pyJson } from "../../util/py-json.js";
 
@@ -6,7 +6,6 @@ const HELPS: Record<string, string> = {
   status: `usage: pysh status <session>\n\nSession health as JSON: state (idle|running), running cell ids, number of\nvariables and cells, plus pid, queued cells, memory and last activity.`,
   vars: `usage: pysh vars <session>\n\nPublic names of the session namespace as JSON, in insertion order.`,
   complete: `usage: pysh complete <session> <text>\n\nCompletions of <text> from the live namespace as JSON {"matches": [...]}.`,
-  int: `usage: pysh int <session>\n\nInterrupts the running cell (KeyboardInterrupt). Prints what was interrupted.`,
   kill: `usage: pysh kill <session>\n\nEnds the session and its Python process. Its namespace is lost.`,
   cells: `usage: pysh cells <session>\n\nLists the session's cells with state, start time and duration, as JSON.`,
 };
@@ -27,9 +26,6 @@ function query(verb: string): Command {
           out(pyJson({ state, running, vars, cells, ...rest }));
           break;
         }
-        case "int":
-          out(r.interrupted ? `OK int ${session}: interrupted cell ${r.interrupted}` : `OK no running cells in ${session}`);
-          break;
         case "kill":
           out(`OK killed ${session}`);
           break;
@@ -47,6 +43,5 @@ function query(verb: string): Command {
 export const status = query("status");
 export const vars = query("vars");
 export const complete = query("complete");
-export const interrupt = query("int");
 export const kill = query("kill");
 export const cells = query("cells");
