@@ -81,6 +81,7 @@ class CellStore:
         self.evicted = 0
         self.evicted_ids = []
         self.seq = 0
+        self.done_bytes = 0  # output kept by finished cells: what the byte cap counts
 
     def add(self, cell_id, mode, code, origin="agent"):
         self.seq += 1
@@ -91,16 +92,26 @@ class CellStore:
     def latest(self):
         return next(reversed(self.cells.values()), None) if self.cells else None
 
-    def evict(self):
-        total = sum(c.size for c in self.cells.values())
-        for cid in list(self.cells):
-            if total <= self.retain_bytes and len(self.cells) <= self.retain_cells:
+    def finished(self, cell):
+        """Count a cell that just ended, then evict the oldest finished cells past the caps.
+
+        Runs after every cell, so the usual case (under both caps) costs O(1).
+        """
+        self.done_bytes += cell.size
+        over_bytes = self.done_bytes - self.retain_bytes
+        over_cells = len(self.cells) - self.retain_cells
+        if over_bytes <= 0 and over_cells <= 0:
+            return
+        doomed = []
+        for cid, old in self.cells.items():
+            if over_bytes <= 0 and over_cells <= 0:
                 break
-            cell = self.cells[cid]
-            if cell.state != "done":
-                continue
-            total -= cell.size
-            del self.cells[cid]
+            if old.state == "done":
+                doomed.append(cid)
+                over_bytes -= old.size
+                over_cells -= 1
+        for cid in doomed:
+            self.done_bytes -= self.cells.pop(cid).size
             self.evicted += 1
             self.evicted_ids.append(cid)
-            del self.evicted_ids[:-256]
+        del self.evicted_ids[:-256]

@@ -197,7 +197,7 @@ class HumanRepl:
         done = cell.result()
         done.update(k="ev", ev="done", c=cell.id, code=cell.code)
         s.send(done)
-        s.cells.evict()
+        s.cells.finished(cell)
         with self.lock:
             self.ed.resume(typeahead)
 

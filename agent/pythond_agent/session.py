@@ -248,7 +248,7 @@ class Session:
             done = cell.result()
             done.update(k="ev", ev="done", c=cell.id)
             self.send(done)
-            self.cells.evict()
+            self.cells.finished(cell)
 
     def op_kill(self, header, blobs):
         self.shutdown()
@@ -309,7 +309,7 @@ class Session:
             done = cell.result()
             done.update(k="ev", ev="done", c=cell.id)
             self.send(done)
-            self.cells.evict()
+            self.cells.finished(cell)
         if self.repl is not None:
             self.repl.agent_end(cell)
 
