@@ -147,9 +147,6 @@ export const ops: Record<string, Op> = {
   async complete(call) {
     return (await session(call).control("complete", { text: str(call.req, "text", false) })).result;
   },
-  async int(call) {
-    return (await session(call).control("int")).result;
-  },
   async kill(call) {
     const name = str(call.req, "session");
     await call.ctx.table.kill(name);
