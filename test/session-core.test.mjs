@@ -35,6 +35,23 @@ test("display rules follow pythond 0.4", async () => {
   assert.equal((await run("print('a'); 'b'")).stdout, "a\nb\n");
   assert.equal((await run("print('x\\n\\n\\n')")).stdout, "x\n", "trailing newlines are stripped to one");
   assert.equal((await run("__name__")).stdout, "__main__\n");
+  // One-line cells take a faster compile path; the rules must not change there.
+  assert.equal((await run("1; 2")).stdout, "2\n", "only the last expression shows");
+  assert.equal((await run("for i in range(3): i")).stdout, "", "nor does an expression inside a loop");
+  assert.equal((await run("if True: 7")).stdout, "");
+  assert.equal((await run("(z := 3)")).stdout, "3\n");
+  assert.equal((await run("import asyncio; await asyncio.sleep(0, 'awaited')")).stdout, "awaited\n");
+  assert.equal((await run("await __import__('asyncio').sleep(0, 'one line')")).stdout, "one line\n");
+  assert.equal((await run("x = =")).code, 1, "a one-line syntax error is still an error");
+});
+
+test("a cell run again shows its value again and names itself in tracebacks", async () => {
+  for (let i = 0; i < 3; i++) assert.equal((await run("len('abc')")).stdout, "3\n");
+  const first = await run("1/0");
+  const again = await run("1/0");
+  const cellOf = (r) => /File "<cell-(\d+)>", line 1/.exec(r.stderr)?.[1];
+  assert.ok(cellOf(first) && cellOf(again), again.stderr);
+  assert.notEqual(cellOf(first), cellOf(again), "each run names its own cell");
 });
 
 test("an exception exits 1 with a traceback of user frames only", async () => {

@@ -154,6 +154,27 @@ test("checkpoint files: history.py replays, session.log has everything, modes ar
   assert.equal(replay.stdout, "2\n1\n");
 });
 
+test("the access log has pythond 0.4's grammar, stays private and is complete after stop", async () => {
+  const d = fresh();
+  await d.start();
+  await d.pysh("new", "al");
+  await d.pysh("run", "al", "secret_code = 'token-123'");
+  await d.pysh("run", "bad name!", "1");
+  assert.equal((await d.pyctl("stop")).code, 0);
+  const path = join(d.run, "pythond", "access.log");
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  const text = readFileSync(path, "utf8");
+  assert.doesNotMatch(text, /token-123|secret_code/, "code is never logged");
+  const lines = text.trim().split("\n");
+  const grammar = /^ACCESS ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z event=\S+( conn_id=\d+)? peer=\S*( cmd=\S+)?( session=\S+)?( status=\S+)?( body_bytes=\d+)?( detail=\S+)?$/;
+  for (const line of lines) assert.match(line, grammar);
+  const events = lines.map((l) => /event=(\S+)/.exec(l)[1]);
+  for (const e of ["connect", "command", "result", "disconnect"]) assert.ok(events.includes(e), e);
+  assert.ok(lines.some((l) => / cmd=run session=al status=ok$/.test(l)), "a run's result line");
+  assert.ok(lines.some((l) => / cmd=run session=invalid/.test(l)), "an invalid name is logged as invalid");
+  assert.ok(lines.some((l) => / cmd=stop /.test(l)), "the stop request itself is logged before the daemon exits");
+});
+
 test("pysh starts a daemon when none answers, unless PYTHOND_NO_AUTOSTART=1", async () => {
   const d = fresh();
   const refused = await d.pysh("ls");

@@ -140,6 +140,18 @@ test("structured protocol: requests, streamed output and typed errors", async ()
   assert.deepEqual([unknown.ok, unknown.error.code], [false, "unknown_op"]);
   const badType = await ask({ id: 7, op: "run", session: "st", code: 5 });
   assert.deepEqual([badType.ok, badType.error.code], [false, "bad_request"]);
+  // A client may name its cell (to poll it after giving up waiting); names are checked.
+  const named = await ask({ id: 8, op: "run", session: "st", code: "'named'", cell: "00112233aabb" });
+  assert.deepEqual([named.ok, named.result.cell_id, named.result.value], [true, "00112233aabb", "named"]);
+  const reused = await ask({ id: 9, op: "run", session: "st", code: "1", cell: "00112233aabb" });
+  assert.deepEqual([reused.ok, reused.error.code], [false, "bad_request"]);
+  assert.match(reused.error.message, /already in use/);
+  for (const cell of ["XYZ", "00112233AABB", "0011223344", 12]) {
+    const bad = await ask({ id: 10, op: "run", session: "st", code: "1", cell });
+    assert.deepEqual([bad.ok, bad.error.code], [false, "bad_request"], String(cell));
+  }
+  const polled = await ask({ id: 11, op: "poll", session: "st", cell: "00112233aabb" });
+  assert.deepEqual([polled.result.state, polled.result.output], ["done", "named\n"]);
   ws.close();
 });
 

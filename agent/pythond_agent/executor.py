@@ -7,6 +7,7 @@ Top-level await works: one event loop is kept across cells, created on first use
 import ast
 import builtins
 import linecache
+import re
 import sys
 import traceback
 import types
@@ -14,6 +15,14 @@ import types
 _TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
 _CO_COROUTINE = 0x80
 _AGENT_PREFIX = "<pythond-agent:"
+# One line, one simple statement: no ";" (each part would be shown), no compound statement
+# (an expression inside `for ...: x` would be shown on every pass).
+_ONE_SIMPLE_STATEMENT = re.compile(
+    r"\s*(?!(?:for|while|if|with|try|async|match|def|class)\b|@)[^\n;]*\s*\Z"
+)
+_CACHE_ENTRIES = 256
+_CACHE_SOURCE_MAX = 4096
+_DISPLAYHOOK = object()  # tail marker: the body shows its value through sys.displayhook
 _PREIMPORT_EAGER = ("os", "sys", "json", "time", "re")
 _PREIMPORT_LAZY = ("subprocess", "shutil", "hashlib", "glob", "sqlite3", "socket")
 
@@ -94,6 +103,9 @@ class Executor:
         self.loop = None
         self.in_user_code = False
         self.rich = None  # value -> shown text for images, or None (asynccells.Rich.shown)
+        # Compiled cells by source text: agents repeat small cells (polls, `len(x)`), and in a
+        # session that has just woken up compile() costs more than running them (PERFORMANCE.md).
+        self.compiled = {}
 
     def _event_loop(self):
         if self.loop is None:
@@ -104,7 +116,31 @@ class Executor:
         return self.loop
 
     def _compile(self, source, filename):
+        """(body, tail): tail is the last statement's expression when there is one (shown)."""
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        cached = self.compiled.pop(source, None)
+        if cached is None:
+            cached = self._compile_new(source, filename)
+        elif cached[0].co_filename != filename:
+            # Run again: its tracebacks name this cell (functions it defines keep the first name).
+            body, tail = cached
+            tail = tail.replace(co_filename=filename) if isinstance(tail, types.CodeType) else tail
+            cached = body.replace(co_filename=filename), tail
+        if len(source) <= _CACHE_SOURCE_MAX:
+            while len(self.compiled) >= _CACHE_ENTRIES:
+                del self.compiled[next(iter(self.compiled))]  # least recently used first
+            self.compiled[source] = cached
+        return cached
+
+    def _compile_new(self, source, filename):
+        if _ONE_SIMPLE_STATEMENT.match(source):
+            # The common small cell (`x = 1`, `len(df)`) compiles straight from source, without
+            # the round trip through Python AST objects; "single" mode hands an expression
+            # statement's value to sys.displayhook.
+            try:
+                return compile(source, filename, "single", _TOP_LEVEL_AWAIT, dont_inherit=True), _DISPLAYHOOK
+            except SyntaxError:
+                pass  # reported by the general path below, with its usual message
         tree = ast.parse(source, filename, "exec")
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -119,15 +155,27 @@ class Executor:
             return self._event_loop().run_until_complete(eval(code, self.ns))
         return eval(code, self.ns)
 
+    def _eval_single(self, code):
+        """Run a "single"-mode cell; its displayed value, if any, is what displayhook got."""
+        shown = []
+        saved, sys.displayhook = sys.displayhook, shown.append
+        try:
+            self._eval(code)
+        finally:
+            sys.displayhook = saved
+        return shown[-1] if shown else None
+
     def run(self, source, filename):
         """Run one cell. Returns (ok, value_text, error) where error is a dict or None."""
         try:
             try:
                 body, tail = self._compile(source, filename)
                 self.in_user_code = True
-                self._eval(body)
-                value = self._eval(tail) if tail is not None else None
-                self.in_user_code = False
+                if tail is _DISPLAYHOOK:
+                    value = self._eval_single(body)
+                else:
+                    self._eval(body)
+                    value = self._eval(tail) if tail is not None else None
             finally:
                 self.in_user_code = False
             if value is None:

@@ -19,6 +19,7 @@ from pythond_agent.executor import Executor, make_namespace, public_names
 from pythond_agent.link import Link, LinkError
 
 PROTOCOL_VERSION = 1
+DEFERRED = object()  # a handler's result when it answers later (exec with "wait")
 # How often an idle agent checks that its socket file is still there to be adopted through.
 ORPHAN_CHECK_S = float(os.environ.get("PYTHOND_ORPHAN_CHECK", "30"))
 
@@ -35,6 +36,7 @@ class Session:
         self.last_activity = self.started
         self.cells = CellStore(int(config.get("retain_bytes", 256 << 20)))
         self.queue = queue.Queue()
+        self.replies = {}  # cell id -> (link, request id) of an exec that waits for the cell's end
         self.link = None
         self.link_lock = threading.Lock()
         self.current = None  # the agent cell now running, if any
@@ -154,16 +156,31 @@ class Session:
         try:
             if handler is None:
                 raise ValueError("unknown op: %r" % (header.get("op"),))
-            result, out_blobs = handler(header, blobs)
-            link.send({"k": "res", "i": rid, "r": result}, out_blobs)
+            if handler == self.op_exec:
+                result, out_blobs = handler(header, blobs, (link, rid))
+            else:
+                result, out_blobs = handler(header, blobs)
+            if result is not DEFERRED:
+                link.send({"k": "res", "i": rid, "r": result}, out_blobs)
         except Exception as e:
             link.send({"k": "err", "i": rid, "e": {"type": type(e).__name__, "message": str(e)}})
 
     # -- ops (answered on the reader thread, never behind a running cell) ---------------
-    def op_exec(self, header, blobs):
+    def op_exec(self, header, blobs, reply_to=None):
         code = bytes(blobs[0]).decode("utf-8", "surrogateescape") if blobs else ""
         mode = header.get("mode", "run")
+        wait = bool(header.get("wait"))
+        if header["cell"] in self.cells.cells:
+            raise ValueError("cell id %r is already in use" % (header["cell"],))
+        if wait and mode == "fork":
+            raise ValueError("a fork cell cannot be waited for: poll it")
         cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
+        if wait:
+            # The reply is the cell's done record, sent when it ends (_report_done): one frame
+            # per cell instead of an acknowledgement and an event.
+            self.replies[cell.id] = reply_to
+            self.queue.put(cell)
+            return DEFERRED, ()
         if mode == "fork":
             if self.forks is None:
                 del self.cells.cells[cell.id]
@@ -245,10 +262,7 @@ class Session:
             cell.ended_at = time.time()
             cell.state = "done"
             self.last_activity = cell.ended_at
-            done = cell.result()
-            done.update(k="ev", ev="done", c=cell.id)
-            self.send(done)
-            self.cells.finished(cell)
+            self._report_done(cell)
 
     def op_kill(self, header, blobs):
         self.shutdown()
@@ -306,12 +320,21 @@ class Session:
                 note = "\n[pythond: output truncated, %d bytes dropped]\n" % cell.dropped
                 cell.chunks.append([STDERR, bytearray(note.encode())])
                 self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note.encode()])
-            done = cell.result()
-            done.update(k="ev", ev="done", c=cell.id)
-            self.send(done)
-            self.cells.finished(cell)
+            self._report_done(cell)
         if self.repl is not None:
             self.repl.agent_end(cell)
+
+    def _report_done(self, cell):
+        """The done record goes as the reply to a waiting exec, else as an event. Caller holds
+        the capture lock (so it follows the cell's output)."""
+        done = cell.result()
+        link, rid = self.replies.pop(cell.id, (None, None))
+        if link is not None and link is self.link:
+            link.send({"k": "res", "i": rid, "r": done})
+        else:
+            done.update(k="ev", ev="done", c=cell.id)
+            self.send(done)
+        self.cells.finished(cell)
 
 
 def _rss_bytes():

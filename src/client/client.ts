@@ -18,7 +18,7 @@ export interface ConnectOptions {
 export interface RequestHandlers {
   /** Cell output as it is produced: stream 1 = stdout, 2 = stderr. */
   output?(stream: number, data: Buffer): void;
-  /** Intermediate events for this request (e.g. "queued" with the cell id). */
+  /** Intermediate events for this request (e.g. "waiting" from poll, "attached"). */
   event?(name: string, fields: Record<string, unknown>): void;
 }
 
@@ -116,9 +116,12 @@ export class Client {
     });
   }
 
-  /** Run code in a session; output streams to handlers.output, the outcome resolves. */
-  run(session: string, code: string, handlers: RequestHandlers = {}): Promise<CellOutcome> {
-    return this.request("run", { session, code }, handlers);
+  /**
+   * Run code in a session; output streams to handlers.output, the outcome resolves. `cell`
+   * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
+   */
+  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string): Promise<CellOutcome> {
+    return this.request("run", cell ? { session, code, cell } : { session, code }, handlers);
   }
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */

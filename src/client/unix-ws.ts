@@ -11,8 +11,8 @@
 // Frames we send are masked with a fresh random key, as the RFC requires of clients.
 import { connect as netConnect, type Socket } from "node:net";
 import { EventEmitter } from "node:events";
-import { openSync, readSync, closeSync } from "node:fs";
 import { isUtf8 } from "node:buffer";
+import { randomFill } from "../util/random.js";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const MAX_HANDSHAKE = 16 * 1024;
@@ -31,27 +31,9 @@ export interface UnixWsOptions {
 }
 
 // node:crypto costs ~5 ms to load (it pulls in webcrypto, ciphers, keys, x509), a sixth of what
-// pysh adds to a bare node start. We need only 16 random bytes per connection and 4 per frame,
-// and one SHA-1 of 60 bytes to check the server's handshake answer: random bytes come from
-// /dev/urandom (the kernel's CSPRNG, as node:crypto uses), SHA-1 is the small function below.
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-function randomFill(buf: Buffer, offset = 0, size = buf.length - offset): Buffer {
-  if (poolAt + size > pool.length) {
-    pool = Buffer.allocUnsafe(Math.max(256, size));
-    const fd = openSync("/dev/urandom", "r");
-    try {
-      for (let got = 0; got < pool.length; ) got += readSync(fd, pool, got, pool.length - got, null);
-    } finally {
-      closeSync(fd);
-    }
-    poolAt = 0;
-  }
-  pool.copy(buf, offset, poolAt, poolAt + size);
-  poolAt += size;
-  return buf;
-}
-
+// pysh adds to a bare node start. We need only 16 random bytes per connection and 4 per frame
+// (util/random.ts reads them from /dev/urandom), and one SHA-1 of 60 bytes to check the server's
+// handshake answer: the small function below.
 /** SHA-1 (FIPS 180-4) of a short byte string, as base64: the Sec-WebSocket-Accept check. */
 export function sha1Base64(data: Buffer): string {
   const n = data.length;

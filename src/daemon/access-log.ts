@@ -1,5 +1,9 @@
 // The access log: one ACCESS line per event, appended to <runtime>/access.log (0600, no
 // symlinks followed) and mirrored to stderr. Never holds tokens or code.
+// Lines are written in batches, at most FLUSH_MS after the event: two synchronous writes and
+// two stderr lines per request cost more than the rest of a daemon round trip (see
+// docs/PERFORMANCE.md). Stop and exit flush what is pending; only a SIGKILL can lose the last
+// FLUSH_MS of lines.
 import { join } from "node:path";
 import { ensurePrivateDir } from "../util/private-dir.js";
 import { AppendFile } from "../util/append-file.js";
@@ -16,6 +20,9 @@ export interface AccessFields {
 }
 
 const ORDER = ["conn_id", "peer", "cmd", "session", "status", "body_bytes", "detail"] as const;
+const FLUSH_MS = 20;
+/** Lines mirrored to stderr per flush (as 0.4's 1024-line queue: the rest are dropped there). */
+const MIRROR_LINES = 1024;
 
 export function escapeValue(v: string): string {
   return v.replace(/[\\\r\n\t ]/g, (c) => ({ "\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t", " ": "\\s" })[c]!);
@@ -34,26 +41,37 @@ export function formatAccess(f: AccessFields, now = new Date()): string {
 export class AccessLog {
   private readonly file: AppendFile;
   private dirReady = false;
-  private stderrQueue = 0;
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly dir: string, private readonly mirror = true) {
     this.file = new AppendFile(join(dir, "access.log"));
   }
 
   write(f: AccessFields): void {
-    const line = formatAccess(f) + "\n";
+    this.pending.push(formatAccess(f) + "\n");
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Write what is pending now (also called on stop and exit). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const lines = this.pending;
+    if (!lines.length) return;
+    this.pending = [];
     try {
       if (!this.dirReady) {
         ensurePrivateDir(this.dir);
         this.dirReady = true;
       }
-      this.file.write(line);
+      this.file.write(lines.join(""));
     } catch {
       /* logging never breaks a command */
     }
-    if (this.mirror && this.stderrQueue < 1024) {
-      this.stderrQueue++;
-      process.stderr.write(line, () => this.stderrQueue--);
-    }
+    if (this.mirror) process.stderr.write(lines.slice(0, MIRROR_LINES).join(""));
   }
 }

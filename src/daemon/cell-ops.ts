@@ -3,18 +3,7 @@ import type { Session, CellResult } from "../session/session.js";
 
 export async function collectCell(session: Session, code: string, mode: string): Promise<{ result: CellResult; output: Buffer }> {
   const chunks: Buffer[] = [];
-  let resolveDone!: (r: CellResult) => void;
-  let rejectDone!: (e: Error) => void;
-  const done = new Promise<CellResult>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  await session.exec(code, mode, {
-    output: (_stream, data) => chunks.push(Buffer.from(data)),
-    done: resolveDone,
-    lost: (reason) => rejectDone(new Error(reason)),
-  });
-  const result = await done;
+  const result = await session.run(code, mode, (_stream, data) => chunks.push(Buffer.from(data)));
   return { result, output: Buffer.concat(chunks) };
 }
 

@@ -66,6 +66,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
     const agents = agentDir(sock);
     ensurePrivateDir(agents);
     const log = new AccessLog(runtimeDir());
+    process.once("exit", () => log.flush());
     const table = new SessionTable({ agentDir: agents, maxSessions, maxOutput });
     await table.adoptAll();
 
@@ -164,6 +165,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
         }
       }
       lock.release();
+      log.flush();
       process.stderr.write("\npythond stopped -- tis but a scratch\n");
       resolveStopped();
     }

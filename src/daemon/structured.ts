@@ -9,6 +9,7 @@ import { isValidName } from "./names.js";
 import { pollCell } from "./cell-ops.js";
 import type { Session, CellResult } from "../session/session.js";
 import { throttle } from "./backpressure.js";
+import { LinkRemoteError } from "../link/link.js";
 
 const throttled = new WeakMap<Call, Set<WebSocket>>();
 
@@ -58,20 +59,18 @@ export function cellReply(r: CellResult): Record<string, unknown> {
   };
 }
 
-export async function runCell(call: Call, s: Session, code: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    s.exec(code, "run", {
-      output: (stream, data) => {
-        call.output(stream, data);
-        if (!throttled.has(call)) throttled.set(call, new Set());
-        throttle(call.ws, s, throttled.get(call)!);
-      },
-      done: (r) => resolve(cellReply(r)),
-      lost: (reason) => reject(new DaemonError("session_dead", reason)),
-    })
-      .then((accepted) => call.event("queued", { cell_id: accepted.cell_id }))
-      .catch(reject);
-  });
+export async function runCell(call: Call, s: Session, code: string, cellId?: string): Promise<Record<string, unknown>> {
+  const result = await s.run(
+    code,
+    "run",
+    (stream, data) => {
+      call.output(stream, data);
+      if (!throttled.has(call)) throttled.set(call, new Set());
+      throttle(call.ws, s, throttled.get(call)!);
+    },
+    cellId,
+  );
+  return cellReply(result);
 }
 
 async function sessionSummary(s: Session): Promise<Record<string, unknown>> {
@@ -119,7 +118,10 @@ export const ops: Record<string, Op> = {
   async run(call) {
     const code = str(call.req, "code");
     if (!code.trim()) throw new DaemonError("bad_request", "run requires code");
-    return runCell(call, session(call), code);
+    const cell = str(call.req, "cell", false);
+    // A client that wants to know the cell id early (to poll it after a timeout) chooses it.
+    if (cell && !/^[0-9a-f]{12}$/.test(cell)) throw new DaemonError("bad_request", '"cell" must be 12 lowercase hex digits');
+    return runCell(call, session(call), code, cell || undefined);
   },
   async fire(call) {
     const code = str(call.req, "code");
@@ -163,6 +165,8 @@ function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof DaemonError) return { code: e.code, message: e.message };
   const err = e as Error;
   if (err?.message?.includes(" dead -- new ")) return { code: "session_dead", message: err.message };
+  // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
+  if (e instanceof LinkRemoteError && e.type === "ValueError") return { code: "bad_request", message: err.message };
   return { code: "internal", message: err?.message ?? String(e) };
 }
 

@@ -207,18 +207,21 @@ export class Session {
         watch.logDropped += data.length - keep.length;
       } else watch.logDropped += data.length;
       for (const l of watch.listeners) l.output?.(stream, data);
-    } else if (h.ev === "done") {
-      this.lastActivity = Date.now();
-      const result = h as unknown as CellResult;
-      const code = watch?.code ?? result.code;
-      if (code !== undefined && watch?.mode !== "replay") {
-        const output = watch ? Buffer.concat(watch.log).toString("utf8") : "";
-        this.checkpoint.record(code, result.ok === true, output, watch?.logDropped ?? 0);
-      }
-      if (!watch) return;
-      this.watches.delete(cellId!);
-      for (const l of watch.listeners) l.done?.(result);
-    }
+    } else if (h.ev === "done") this.cellEnded(h as unknown as CellResult);
+  }
+
+  /** A cell's done record arrived (as an event, or as the reply to a waiting exec). */
+  private cellEnded(result: CellResult): void {
+    this.lastActivity = Date.now();
+    const watch = this.watches.get(result.cell_id);
+    this.watches.delete(result.cell_id);
+    if (watch) for (const l of watch.listeners) l.done?.(result);
+    const code = watch?.code ?? result.code;
+    if (code === undefined || watch?.mode === "replay") return;
+    // After the listeners: the reply to the client leaves before the checkpoint files are written.
+    const output = watch ? Buffer.concat(watch.log).toString("utf8") : "";
+    const dropped = watch?.logDropped ?? 0;
+    setImmediate(() => this.checkpoint.record(code, result.ok === true, output, dropped));
   }
 
   private onLinkClosed(err: Error | null): void {
@@ -273,6 +276,26 @@ export class Session {
     try {
       const reply = await this.link.request("exec", { cell: cellId, mode }, [Buffer.from(code, "utf8")]);
       return reply.result;
+    } catch (e) {
+      this.watches.delete(cellId);
+      throw this.isDead() ? await this.deathError() : e;
+    }
+  }
+
+  /**
+   * Run a cell and wait for its end: the agent answers the exec request with the cell's done
+   * record (one frame per cell). Output goes to `output` as it is produced; rejects if the
+   * session dies first.
+   */
+  async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId()): Promise<CellResult> {
+    if (this.state === "dead") throw new Error(this.deadMessage());
+    this.lastActivity = Date.now();
+    this.watches.set(cellId, { code, mode, listeners: new Set(output ? [{ output }] : []), log: [], logBytes: 0, logDropped: 0 });
+    try {
+      const reply = await this.link.request("exec", { cell: cellId, mode, wait: true }, [Buffer.from(code, "utf8")]);
+      const result = reply.result as CellResult;
+      this.cellEnded(result);
+      return result;
     } catch (e) {
       this.watches.delete(cellId);
       throw this.isDead() ? await this.deathError() : e;

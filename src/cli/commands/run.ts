@@ -4,6 +4,7 @@ import { codeFrom } from "../code-source.js";
 import { CellPrinter } from "../output.js";
 import type { CellOutcome } from "../../client/client.js";
 import { StringDecoder } from "node:string_decoder";
+import { randomHex } from "../../util/random.js";
 
 export const HELP = `usage: pysh run [--json] [--timeout SECONDS] <session> CODE...
        pysh run [--json] [--timeout SECONDS] <session> -f FILE
@@ -43,10 +44,8 @@ export async function run(argv: string[]): Promise<number> {
     return report(e);
   }
   return withClient(async (client) => {
-    let cellId: string | undefined;
-    const onEvent = (name: string, fields: Record<string, unknown>) => {
-      if (name === "queued") cellId = String(fields.cell_id);
-    };
+    // With a timeout we name the cell, so that we can say how to pick it up after giving up.
+    const cellId = opts.timeout === undefined ? undefined : randomHex(6);
     // Resolves with null when --timeout expires first: the cell goes on in the session.
     const bounded = <T>(p: Promise<T>): Promise<T | null> => {
       if (opts.timeout === undefined) return p;
@@ -56,24 +55,27 @@ export async function run(argv: string[]): Promise<number> {
       });
     };
     const timedOut = () => {
-      const id = cellId ?? "(not yet accepted)";
-      if (opts.json) out(JSON.stringify({ event: "timeout", cell_id: cellId ?? null, timeout: Number(opts.timeout) }));
-      process.stderr.write(`pysh: timeout after ${opts.timeout} s; cell ${id} keeps running: pysh poll --wait ${session} ${id}\n`);
+      if (opts.json) out(JSON.stringify({ event: "timeout", cell_id: cellId, timeout: Number(opts.timeout) }));
+      process.stderr.write(`pysh: timeout after ${opts.timeout} s; cell ${cellId} keeps running: pysh poll --wait ${session} ${cellId}\n`);
       return EXIT_TIMEOUT;
     };
     if (opts.json) {
       const streams: Record<number, Buffer[]> = { 1: [], 2: [] };
       const decoders: Record<number, StringDecoder> = { 1: new StringDecoder("utf8"), 2: new StringDecoder("utf8") };
       const r = await bounded(
-        client.run(session, code, {
-          event: onEvent,
-          output: (s, d) => {
-            const k = s === 2 ? 2 : 1;
-            streams[k].push(Buffer.from(d));
-            const text = decoders[k].write(Buffer.from(d));
-            if (text) out(JSON.stringify({ stream: k === 2 ? "stderr" : "stdout", text }));
+        client.run(
+          session,
+          code,
+          {
+            output: (s, d) => {
+              const k = s === 2 ? 2 : 1;
+              streams[k].push(Buffer.from(d));
+              const text = decoders[k].write(Buffer.from(d));
+              if (text) out(JSON.stringify({ stream: k === 2 ? "stderr" : "stdout", text }));
+            },
           },
-        }),
+          cellId,
+        ),
       );
       if (r === null) return timedOut();
       out(JSON.stringify({ ...r, stdout: Buffer.concat(streams[1]).toString("utf8"), stderr: Buffer.concat(streams[2]).toString("utf8") }));
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const printer = new CellPrinter();
     let r: CellOutcome | null;
     try {
-      r = await bounded(client.run(session, code, { event: onEvent, output: (s, d) => printer.write(s, d) }));
+      r = await bounded(client.run(session, code, { output: (s, d) => printer.write(s, d) }, cellId));
     } finally {
       printer.finish();
     }
