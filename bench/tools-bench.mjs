@@ -3,7 +3,7 @@
 // Prints a Markdown table (medians; ratios vs peers) and a JSON line.
 import { execFileSync, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,23 +125,31 @@ for (const mib of [1, 8]) {
     const src = join(dir, "src.bin");
     const size = (quick ? 32 : 128) * MiB;
     writeFileSync(src, randomBytes(size));
+    const anHourAgo = new Date(Date.now() - 3600_000); // a settled file, not one being written
+    utimesSync(src, anHourAgo, anHourAgo);
     const firsts = [];
     const again = [];
-    let calls = { first: 0, again: 0 };
+    const hashed = [];
+    let calls = { first: 0, again: 0, hashed: 0 };
     for (let k = 0; k < 3; k++) {
       const dst = join(dir, `dst${k}.bin`);
       let t = performance.now();
       const a = await r.upload(src, dst);
       firsts.push(size / MiB / ((performance.now() - t) / 1000));
       t = performance.now();
-      const b = await r.upload(src, dst);
+      const b = await r.upload(src, dst); // size and time match: rsync's quick check
       again.push(size / MiB / ((performance.now() - t) / 1000));
-      calls = { first: a.calls, again: b.calls };
+      t = performance.now();
+      const c = await r.upload(src, dst, { checksum: true }); // both sides hash every block
+      hashed.push(size / MiB / ((performance.now() - t) / 1000));
+      if (b.transferred || c.transferred) throw new Error("an unchanged file was sent again");
+      calls = { first: a.calls, again: b.calls, hashed: c.calls };
       rmSync(dst);
     }
     res.filesync_mib = size / MiB;
     res.filesync_first_mib_s = median(firsts);
     res.filesync_unchanged_mib_s = median(again);
+    res.filesync_unchanged_checksum_mib_s = median(hashed);
     res.filesync_calls = calls;
   } finally {
     rmSync(dir, { recursive: true, force: true });

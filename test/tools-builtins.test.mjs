@@ -1,7 +1,7 @@
 // Built-in tools (Exec, FileSystem) and upload/download with block reuse, on a real agent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readlinkSync, openSync, writeSync, closeSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readlinkSync, openSync, writeSync, closeSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Remote, Exec, FileSystem, RemoteError } from "../dist/index.js";
@@ -74,6 +74,24 @@ test("upload/download: block reuse, unchanged costs one call, modes preserved, t
   const delta = await r.upload(src, dst, { blockSize: bs });
   assert.equal(delta.transferred, bs);
   assert.equal(delta.reused, 9 * bs + 123);
+  assert.deepEqual(readFileSync(dst), readFileSync(src));
+  assert.equal(statSync(dst).mtimeMs, statSync(src).mtimeMs, "upload keeps the modification time");
+  // Quick check (as rsync): a file last modified a while ago, whose remote copy has its size and
+  // time, is not hashed again; checksum: true hashes anyway.
+  const past = new Date(Date.now() - 3600_000);
+  utimesSync(src, past, past);
+  const settled = await r.upload(src, dst, { blockSize: bs });
+  assert.deepEqual([settled.transferred, settled.calls], [0, 2], "same bytes: only the time is copied");
+  assert.equal(statSync(dst).mtimeMs, statSync(src).mtimeMs);
+  const fd2 = openSync(src, "r+");
+  writeSync(fd2, Buffer.from("SAME SIZE"), 0, 9, 5 * bs);
+  closeSync(fd2);
+  utimesSync(src, past, past);
+  const quick = await r.upload(src, dst, { blockSize: bs });
+  assert.deepEqual([quick.transferred, quick.calls], [0, 1], "size and time match: taken as unchanged");
+  assert.notDeepEqual(readFileSync(dst), readFileSync(src));
+  const checked = await r.upload(src, dst, { blockSize: bs, checksum: true });
+  assert.equal(checked.transferred, bs, "checksum: true finds the changed block");
   assert.deepEqual(readFileSync(dst), readFileSync(src));
   // Download mirrors it.
   const back = join(dir, "back.bin");

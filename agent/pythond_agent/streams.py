@@ -1,15 +1,15 @@
 """The producing side of a streamed call: batching plus credit-based flow control.
 
-Each item costs 16 bytes plus its attachments' bytes against a window of 4 MiB and 256 items
+Each item costs 16 bytes plus its attachments' bytes against a window of 4 MiB and 1,024 items
 granted by the consumer. Items produced in one loop turn leave together in one frame.
 """
 from pythond_agent import codec
 
-WINDOW_ITEMS = 256
+WINDOW_ITEMS = 1024
 WINDOW_BYTES = 4 << 20
 ITEM_OVERHEAD = 16
 ITEM_LIMIT = 64 << 20
-BATCH_ITEMS = 64
+BATCH_ITEMS = 256
 BATCH_BYTES = 1 << 20
 
 
@@ -26,6 +26,20 @@ class StreamSender:
         self.batch_bytes = 0
         self.flush_scheduled = False
 
+    def offer(self, item):
+        """Take item if the window has room for it now (the common case: no coroutine per item);
+        False means: await put(item)."""
+        start = len(self.blobs)
+        enc = codec.encode(item, self.blobs)
+        cost = ITEM_OVERHEAD
+        for b in self.blobs[start:]:
+            cost += len(b)
+        if self.items < 1 or cost > self.bytes or cost > ITEM_LIMIT:
+            del self.blobs[start:]
+            return False
+        self._take(enc, cost)
+        return True
+
     async def put(self, item):
         start = len(self.blobs)
         enc = codec.encode(item, self.blobs)
@@ -39,6 +53,9 @@ class StreamSender:
             self.flush()
             self.event.clear()
             await self.event.wait()
+        self._take(enc, cost)
+
+    def _take(self, enc, cost):
         self.items -= 1
         self.bytes -= cost
         self.inflight += 1

@@ -1,7 +1,11 @@
-"""A bounded thread pool for synchronous tool methods.
+"""The tool agent's threads: they take turns reading the link and running synchronous calls.
 
-Threads start on demand up to max_threads and then stay; work queues in FIFO order when all
-are busy. Lighter than concurrent.futures: no Future per call, the worker replies itself.
+One thread at a time is the reader. It reads a batch of frames and gets back the calls in it;
+before running the last of them itself it passes the reading role to an idle thread (waking one
+up, or starting one while under max_threads), so a call never waits for a thread to wake: the
+next reader wakes while the call runs. The other calls of the batch queue for idle threads.
+When no thread is free to take over, the reader queues every call and goes on reading, so
+cancels and credits are always read at once. Threads start on demand and then stay.
 """
 import threading
 from queue import SimpleQueue
@@ -11,29 +15,75 @@ class CallInterrupted(BaseException):
     """Raised inside a worker thread whose call was cancelled or ran past its deadline."""
 
 
+_READ = object()  # a queue item: take over reading
+
+
 class ToolPool:
-    def __init__(self, max_threads):
-        self.max_threads = max(1, int(max_threads))
+    def __init__(self, max_threads, read_batch):
+        """At most max_threads calls run at once. read_batch() blocks for the next frames and returns the calls among them as
+        [(fn, args)] (handling every other frame itself); it returns None at the end."""
+        self.max_threads = max(1, int(max_threads)) + 1  # max_threads calls, and one reader
+        self.read_batch = read_batch
         self._queue = SimpleQueue()
-        self._idle = threading.Semaphore(0)
-        self._threads = []
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._waiting = 0  # threads blocked on the queue
+        self._queued = 0  # items in the queue
+        self.finished = threading.Event()  # the link ended (or broke)
+
+    def start(self):
+        self._put(_READ)
 
     def submit(self, fn, *args):
-        self._queue.put((fn, args))
-        if self._idle.acquire(False):
-            return
-        if len(self._threads) < self.max_threads:
-            t = threading.Thread(target=self._work, name="pythond-tool-%d" % len(self._threads), daemon=True)
-            self._threads.append(t)
-            t.start()
+        self._put((fn, args))
+
+    def _put(self, item, only_if_free=False):
+        """Queue an item; start a thread if none is waiting for it. With only_if_free, queue it
+        only if a thread will take it at once (returns whether it was queued)."""
+        with self._lock:
+            free = self._waiting > self._queued
+            if not free and self._threads < self.max_threads:
+                self._threads += 1
+                threading.Thread(target=self._work, name="pythond-tool-%d" % self._threads, daemon=True).start()
+                free = True
+            if only_if_free and not free:
+                return False
+            self._queued += 1
+        self._queue.put(item)
+        return True
 
     def _work(self):
         get = self._queue.get
+        lock = self._lock
         while True:
+            with lock:
+                self._waiting += 1
+            item = get()
+            with lock:
+                self._waiting -= 1
+                self._queued -= 1
             try:
-                fn, args = get()
-                fn(*args)
+                if item is _READ:
+                    self._read()
+                else:
+                    fn, args = item
+                    fn(*args)
             except CallInterrupted:
                 # A late interrupt aimed at a call this thread just finished: harmless here.
                 pass
-            self._idle.release()
+
+    def _read(self):
+        while True:
+            calls = self.read_batch()
+            if calls is None:
+                self.finished.set()
+                return
+            if not calls:
+                continue
+            for fn, args in calls[:-1]:
+                self.submit(fn, *args)
+            fn, args = calls[-1]
+            if self._put(_READ, only_if_free=True):
+                fn(*args)  # another thread reads meanwhile
+                return
+            self.submit(fn, *args)

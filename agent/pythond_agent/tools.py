@@ -1,10 +1,10 @@
 """Tool agent: serves lazily synced Tool classes over the framed link (docs/PROTOCOL.md, "Tool protocol").
 
-The main thread reads frames and dispatches; synchronous methods run in a bounded pool, async
-methods and async generators on an event loop thread that starts on first use (asyncio costs
-~10 MB, so an agent that never awaits never imports it). Replies are sent by whoever finishes
-the call; the link's combining writer coalesces them. Control messages (cancel, credit) are
-handled by the reader at once and never queue behind tool work.
+The pool's threads take turns reading frames (toolpool.py); synchronous methods run on them,
+async methods and async generators on an event loop thread that starts on first use (asyncio
+costs ~10 MB, so an agent that never awaits never imports it). Replies are sent by whoever
+finishes the call; the link's combining writer coalesces them. Control messages (cancel,
+credit) are handled by the reader at once and never queue behind tool work.
 """
 import os
 import sys
@@ -15,10 +15,6 @@ from pythond_agent.link import Link, LinkError
 from pythond_agent.toolbase import Tool
 from pythond_agent.toolpool import CallInterrupted, ToolPool
 
-STREAM_WINDOW_ITEMS = 256
-STREAM_WINDOW_BYTES = 4 << 20
-STREAM_ITEM_OVERHEAD = 16
-STREAM_ITEM_LIMIT = 64 << 20
 MAX_SOURCE = 16 << 20
 SYNC, INLINE, ASYNC, AGEN = 0, 1, 2, 3
 
@@ -74,7 +70,8 @@ def main(pin, pout, config):
     os.close(null)
     _enlarge_pipe(pin)
     _enlarge_pipe(pout)
-    link = Link(pin, pout, max_frame=int(config.get("maxFrame", 256 << 20)))
+    # Every call decodes (copies) its arguments before the next frame is read: reuse is safe.
+    link = Link(pin, pout, max_frame=int(config.get("maxFrame", 256 << 20)), reuse_buffer=True)
     agent = ToolAgent(link, config)
     return agent.serve()
 
@@ -83,7 +80,8 @@ class ToolAgent:
     def __init__(self, link, config):
         self.link = link
         self.send = link.send
-        self.pool = ToolPool(config.get("pool") or min(32, (os.cpu_count() or 1) + 4))
+        self.pool = ToolPool(config.get("pool") or min(32, (os.cpu_count() or 1) + 4), self.read_batch)
+        self.exit_status = 0
         self.modules = {}  # sync key -> module or namespace
         self.methods = {}  # (key, qualname, method) -> (callable, kind)
         self.instances = {}  # class -> the per-connection instance for instance methods
@@ -97,33 +95,47 @@ class ToolAgent:
     # ---- main loop ----
 
     def serve(self):
-        calls = self.calls
+        self.pool.start()
+        self.pool.finished.wait()
+        return self.exit_status
+
+    def read_batch(self):
+        """The reading thread's turn (toolpool.py): handle the next frames; return the
+        synchronous calls among them as [(fn, args)], or None when the link has ended."""
         try:
-            for header, blobs in self.link.frames():
-                k = header.get("k")
-                if k == "req":
-                    op = header.get("op")
-                    cid = header.get("i")
-                    if op == "call":
-                        self._call(cid, header, blobs)
-                    elif op == "stream":
-                        self._call(cid, header, blobs, stream=True)
-                    elif op == "sync":
-                        self._sync(cid, header)
-                    elif op == "ping":
-                        self.send({"k": "res", "i": cid, "r": None})
-                    else:
-                        self._reply_error(cid, ValueError("unknown operation %r" % (op,)))
-                elif k == "cancel":
-                    call = calls.pop(header.get("i"), None)
-                    if call is not None:
-                        self._interrupt(call, Cancelled("cancelled by the caller"), header.get("quiet"))
-                elif k == "credit":
-                    self._credit(header)
+            frames = self.link.read_batch()
         except LinkError as e:
             self.send({"k": "fatal", "e": {"type": "LinkError", "message": str(e)}})
-            return 5
-        return 0
+            self.exit_status = 5
+            return None
+        if not frames:
+            return None
+        jobs = []
+        calls = self.calls
+        for header, blobs in frames:
+            k = header.get("k")
+            if k == "req":
+                op = header.get("op")
+                cid = header.get("i")
+                if op == "call":
+                    job = self._call(cid, header, blobs)
+                    if job is not None:
+                        jobs.append(job)
+                elif op == "stream":
+                    self._call(cid, header, blobs, stream=True)
+                elif op == "sync":
+                    self._sync(cid, header)
+                elif op == "ping":
+                    self.send({"k": "res", "i": cid, "r": None})
+                else:
+                    self._reply_error(cid, ValueError("unknown operation %r" % (op,)))
+            elif k == "cancel":
+                call = calls.pop(header.get("i"), None)
+                if call is not None:
+                    self._interrupt(call, Cancelled("cancelled by the caller"), header.get("quiet"))
+            elif k == "credit":
+                self._credit(header)
+        return jobs
 
     # ---- sync (lazy upload) ----
 
@@ -222,6 +234,7 @@ class ToolAgent:
         return fn, kind
 
     def _call(self, cid, h, blobs, stream=False):
+        """Start a call; a synchronous one is returned as (fn, args) for the pool to run."""
         key, qual, meth = h.get("t"), h.get("c"), h.get("m")
         label = "%s.%s" % (qual, meth)
         call = Call(cid, label)
@@ -248,12 +261,13 @@ class ToolAgent:
         if dl is not None:
             self._arm_deadline(cid, dl)
         if kind == SYNC:
-            self.pool.submit(self._run_sync, call, fn, args, kwargs)
-        elif kind == INLINE:
+            return self._run_sync, (call, fn, args, kwargs)
+        if kind == INLINE:
             self._run_sync(call, fn, args, kwargs)
         else:
             loop = self._ensure_loop()
             loop.call_soon_threadsafe(self._start_task, call, fn, args, kwargs, kind)
+        return None
 
     def _run_sync(self, call, fn, args, kwargs):
         call.thread = threading.get_ident()
@@ -416,7 +430,8 @@ class ToolAgent:
             async for item in fn(*args, **kwargs):
                 if call.id not in self.calls:
                     break
-                await sender.put(item)
+                if not sender.offer(item):
+                    await sender.put(item)
             sender.flush()
         except SystemExit as e:
             self._exit(e)

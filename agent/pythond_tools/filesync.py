@@ -1,15 +1,19 @@
 """FileSync: the remote half of upload/download with block reuse (driven by the controller).
 
-A signature is (size, mode, sha256 per block). The controller sends only blocks whose hash
-differs; unchanged blocks are copied from the old file into a temp file beside it, which then
-atomically replaces the target. An unchanged file costs one signature call.
+A signature is (size, mode, mtime, sha256 per block). The controller sends only blocks whose
+hash differs; unchanged blocks are copied from the old file into a temp file beside it, which
+then atomically replaces the target with the source's modification time. An unchanged file
+costs one signature call; as rsync's quick check, a file of the source's size and modification
+time (to the nanosecond) counts as unchanged without hashing, unless the caller asks for
+checksums.
 """
 import hashlib
 import os
 import stat as _stat
 import tempfile
 import threading
-from typing import List
+import time
+from typing import List, Optional
 
 from pythond_agent.toolbase import Tool
 
@@ -70,16 +74,23 @@ def _pread_into(fd, view, offset):
 
 class FileSync(Tool):
     @staticmethod
-    def signature(path: str, block_size: int) -> dict:
+    def signature(path: str, block_size: int, quick: Optional[dict] = None) -> dict:
+        """quick = {"size", "mtime_ns"} of the source: if they match, answer "same" unhashed."""
         if not 0 < block_size <= MAX_BLOCK:
             raise ValueError("block_size must be in 1..%d" % MAX_BLOCK)
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return {"exists": False}
+        mode = _stat.S_IMODE(st.st_mode)
         if not _stat.S_ISREG(st.st_mode):
-            return {"exists": True, "type": "other", "mode": _stat.S_IMODE(st.st_mode)}
-        return {"exists": True, "type": "file", "size": st.st_size, "mode": _stat.S_IMODE(st.st_mode), "blocks": _hash_blocks(path, st.st_size, block_size)}
+            return {"exists": True, "type": "other", "mode": mode}
+        sig = {"exists": True, "type": "file", "size": st.st_size, "mode": mode, "mtime_ns": st.st_mtime_ns}
+        if quick and quick.get("size") == st.st_size and quick.get("mtime_ns") == st.st_mtime_ns:
+            sig["same"] = True
+        else:
+            sig["blocks"] = _hash_blocks(path, st.st_size, block_size)
+        return sig
 
     @staticmethod
     def begin(path: str) -> str:
@@ -117,10 +128,18 @@ class FileSync(Tool):
         return written
 
     @staticmethod
-    def commit(tmp: str, path: str, size: int, mode: int) -> bool:
+    def commit(tmp: str, path: str, size: int, mode: int, mtime_ns: Optional[int] = None) -> bool:
         os.truncate(tmp, size)
-        os.chmod(tmp, mode)
+        FileSync.attrs(tmp, mode, mtime_ns)
         os.replace(tmp, path)
+        return True
+
+    @staticmethod
+    def attrs(path: str, mode: int, mtime_ns: Optional[int] = None) -> bool:
+        """Set mode and (if given) modification time, as the source file has them."""
+        os.chmod(path, mode)
+        if mtime_ns is not None:
+            os.utime(path, ns=(time.time_ns(), mtime_ns))
         return True
 
     @staticmethod

@@ -43,14 +43,18 @@ export interface RemoteSignature {
   type?: "file" | "other";
   size?: number;
   mode?: number;
+  mtime_ns?: bigint;
+  /** The quick check matched (same size and modification time): no blocks were hashed. */
+  same?: boolean;
   blocks?: string[];
 }
 
 export interface FileSyncApi {
-  signature(path: string, blockSize: number): RemoteSignature;
+  signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null): RemoteSignature;
   begin(path: string): string;
   apply(tmp: string, source: string, ops: unknown[]): number;
-  commit(tmp: string, path: string, size: number, mode: number): boolean;
+  commit(tmp: string, path: string, size: number, mode: number, mtimeNs?: bigint | null): boolean;
+  attrs(path: string, mode: number, mtimeNs?: bigint | null): boolean;
   abort(tmp: string): boolean;
   chmod(path: string, mode: number): boolean;
   read(path: string, ranges: [number, number][]): Uint8Array[];

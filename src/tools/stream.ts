@@ -1,12 +1,12 @@
 // The consuming side of a streamed call (an async generator method on the agent).
 // The request goes out on the first next(). Items arrive in batches; each costs 16 bytes plus
-// its attachments against the agent's window (256 items, 4 MiB). Credit is returned once half
+// its attachments against the agent's window (1,024 items, 4 MiB). Credit is returned once half
 // a window has been consumed, so a slow consumer holds the producer back instead of buffering.
 import type { Reply } from "../link/link.js";
 import { decodeValue } from "./codec.js";
 import type { CallOptions, Remote } from "./remote.js";
 
-const WINDOW_ITEMS = 256;
+const WINDOW_ITEMS = 1024;
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const ITEM_OVERHEAD = 16;
 

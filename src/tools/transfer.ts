@@ -1,7 +1,10 @@
 // upload/download of files and directory trees with block reuse (rsync-like, fixed blocks).
 // Both sides hash blocks (sha256) at the same time; only differing blocks travel, unchanged
 // blocks are copied remotely from the old file; a temp file beside the target is atomically
-// renamed over it; modes are preserved. An unchanged file costs one call.
+// renamed over it; modes (and, on upload, modification times) are preserved. An unchanged file
+// costs one call; on upload a remote file with the local size and modification time counts as
+// unchanged without hashing (rsync's quick check) unless `checksum` is set or the local file
+// was modified in the last two seconds.
 import { createHash } from "node:crypto";
 import { open, lstat, mkdir, readdir, readlink, rename, chmod, symlink, unlink, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -11,6 +14,11 @@ import type { Remote } from "./remote.js";
 export interface TransferOptions {
   /** Block size for signatures (default 4 MiB). */
   blockSize?: number;
+  /**
+   * Upload: compare block hashes even when the remote file has the local file's size and
+   * modification time (by default such a file counts as unchanged, as rsync's quick check).
+   */
+  checksum?: boolean;
   /** Files transferred at once for trees (default 4). */
   concurrency?: number;
 }
@@ -31,6 +39,7 @@ export interface TransferResult {
 
 const DEFAULT_BLOCK = 4 * 1024 * 1024;
 const BATCH_BYTES = 8 * 1024 * 1024;
+const RACY_MS = 2000;
 
 interface LocalSig {
   size: number;
@@ -38,7 +47,7 @@ interface LocalSig {
   blocks: string[];
 }
 
-async function localSignature(path: string, blockSize: number): Promise<LocalSig | null> {
+async function localSignature(path: string, blockSize: number, stop: () => boolean = () => false): Promise<LocalSig | null> {
   let fh;
   try {
     fh = await open(path, "r");
@@ -50,7 +59,7 @@ async function localSignature(path: string, blockSize: number): Promise<LocalSig
     const st = await fh.stat();
     const buf = Buffer.allocUnsafe(Math.min(blockSize, Math.max(st.size, 1)));
     const blocks: string[] = [];
-    for (let off = 0; off < st.size; off += blockSize) {
+    for (let off = 0; off < st.size && !stop(); off += blockSize) {
       const want = Math.min(blockSize, st.size - off);
       const { bytesRead } = await fh.read(buf, 0, want, off);
       blocks.push(createHash("sha256").update(buf.subarray(0, bytesRead)).digest("hex"));
@@ -74,23 +83,41 @@ export async function uploadFile(remote: Remote, local: string, remotePath: stri
   const bs = opts.blockSize ?? DEFAULT_BLOCK;
   const res = empty();
   res.files = 1;
-  // The remote hashes while we hash.
-  const remoteSigP = remote.call(FileSync.signature, remotePath, bs);
+  let st;
+  try {
+    st = await stat(local, { bigint: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`${local}: no such file`);
+    throw e;
+  }
+  const mtimeNs = st.mtimeNs;
+  // A file modified in the last moments may change again within the same clock tick without
+  // its time changing ("racily clean", as git calls it): hash it.
+  const racy = Date.now() - Number(st.mtimeMs) < RACY_MS;
+  const quick = opts.checksum || racy ? null : { size: Number(st.size), mtime_ns: mtimeNs };
+  // The remote hashes while we hash; a quick-check match stops our hashing.
+  let quickMatch = false;
+  const remoteSigP = remote.call(FileSync.signature, remotePath, bs, quick).then((sig) => {
+    quickMatch = sig.same === true;
+    return sig;
+  });
   remoteSigP.catch(() => {});
   res.calls++;
-  const mine = await localSignature(local, bs);
+  const mine = await localSignature(local, bs, () => quickMatch);
   if (!mine) throw new Error(`${local}: no such file`);
   const theirs = await remoteSigP;
   res.size = mine.size;
   const same =
-    theirs.exists && theirs.type === "file" && theirs.size === mine.size && theirs.blocks!.length === mine.blocks.length &&
-    theirs.blocks!.every((h, i) => h === mine.blocks[i]);
+    theirs.same === true ||
+    (theirs.exists && theirs.type === "file" && theirs.size === mine.size && theirs.blocks!.length === mine.blocks.length &&
+      theirs.blocks!.every((h, i) => h === mine.blocks[i]));
   if (same) {
     res.reused = mine.size;
-    if (theirs.mode !== mine.mode) {
-      await remote.call(FileSync.chmod, remotePath, mine.mode);
+    if (theirs.mode !== mine.mode || theirs.mtime_ns !== mtimeNs) {
+      // Same bytes: give the copy our mode and time, so the next quick check matches.
+      await remote.call(FileSync.attrs, remotePath, mine.mode, mtimeNs);
       res.calls++;
-      res.changed = 1;
+      if (theirs.mode !== mine.mode) res.changed = 1;
     }
     return res;
   }
@@ -127,7 +154,7 @@ export async function uploadFile(remote: Remote, local: string, remotePath: stri
     }
     await flush();
     await Promise.all(inflight);
-    await remote.call(FileSync.commit, tmp, remotePath, mine.size, mine.mode);
+    await remote.call(FileSync.commit, tmp, remotePath, mine.size, mine.mode, mtimeNs);
     res.calls++;
     res.changed = 1;
   } catch (e) {
