@@ -29,6 +29,18 @@ test("sync and async methods, ClassVar, subclass dispatch, dataclass and enum re
   assert.equal(await r.call(B.recall), 7);
 });
 
+test("both bootstraps: a bare interpreter gets stage 1 as -c (no REPL start-up hook), a wrapped one types it into -qui", async (t) => {
+  const S = await loadTool(join(fixtures, "basic.py"), "Basic");
+  const bare = await spawnRemote(t);
+  const wrapped = await Remote.spawn(["/usr/bin/env", PYTHON]);
+  t.after(() => wrapped.close());
+  for (const r of [bare, wrapped]) assert.equal(await r.call(S.greet, "x"), "hello x from Basic");
+  // The interactive hook of `site` imports readline and rlcompleter (~11 ms at every start).
+  const I = await loadTool(join(fixtures, "introspect.py"), "Introspect");
+  assert.equal(await bare.call(I.has_module, "rlcompleter"), false, "the bare start skips the REPL hook");
+  assert.equal(await wrapped.call(I.has_module, "rlcompleter"), true, "-qui runs it (what ssh and docker get)");
+});
+
 test("codec: bigint, bytes without base64, tuples, sets, maps, datetime, nan, '$' keys", async (t) => {
   const r = await spawnRemote(t);
   const B = await loadTool(join(fixtures, "basic.py"), "Basic");

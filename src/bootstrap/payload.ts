@@ -1,5 +1,6 @@
-// Builds what is sent to a bare python3 at bootstrap: a one-line stage 1 typed into
-// `python3 -qui`, then the zlib-compressed stage 2 (agent/boot.py with every agent module).
+// Builds what is sent to a bare python3 at bootstrap: a one-line stage 1 (typed into
+// `python3 -qui`, or given as `-c` to a local interpreter), then the zlib-compressed stage 2
+// (agent/boot.py with every agent module).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { deflateSync } from "node:zlib";
@@ -47,11 +48,22 @@ export function stage1(payloadLength: number): Buffer {
   );
 }
 
-/** Everything written to the interpreter's stdin: stage 1, stage 2, then the config frame. */
-export function bootstrapBytes(config: object): Buffer {
+/**
+ * How a python3 is started: `python3 -qui` reads stage 1 from stdin like a typed line (any
+ * transport: ssh joins argv into a shell command line, so code cannot travel in argv there);
+ * a bare local interpreter gets stage 1 as `-c`, which skips the interactive start-up hook
+ * (`site` imports readline and rlcompleter for the REPL: ~11 ms and ~2 MiB).
+ */
+export function bootstrapArgs(argv: readonly string[]): { args: string[]; stage1InArgv: boolean } {
+  if (argv.length === 1) return { args: ["-u", "-c", stage1(agentPayload().length).toString().trimEnd()], stage1InArgv: true };
+  return { args: [...argv.slice(1), "-qui"], stage1InArgv: false };
+}
+
+/** Everything written to the interpreter's stdin: stage 1 (unless in argv), stage 2, the config frame. */
+export function bootstrapBytes(config: object, stage1InArgv = false): Buffer {
   const payload = agentPayload();
   const cfg = Buffer.from(JSON.stringify(config), "utf8");
   const len = Buffer.allocUnsafe(4);
   len.writeUInt32BE(cfg.length, 0);
-  return Buffer.concat([stage1(payload.length), payload, len, cfg]);
+  return Buffer.concat([...(stage1InArgv ? [] : [stage1(payload.length)]), payload, len, cfg]);
 }

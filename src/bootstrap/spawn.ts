@@ -1,9 +1,9 @@
 // Starts an agent: runs any argv that ends in a python3 (local, ssh, docker exec -i, sudo ...),
-// with `-qui` appended, bootstraps it over stdin and waits for the READY line. Noise printed
+// with `-qui` appended (a bare local interpreter: `-u -c STAGE1`), bootstraps it over stdin and waits for the READY line. Noise printed
 // before READY is tolerated; a start failure reports the exit status and the stderr tail.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { bootstrapBytes, READY_LINE } from "./payload.js";
+import { bootstrapArgs, bootstrapBytes, READY_LINE } from "./payload.js";
 
 export class AgentStartError extends Error {
   override name = "AgentStartError";
@@ -50,7 +50,8 @@ const MAX_NOISE = 64 * 1024;
 
 export function startAgent(argv: readonly string[], config: object, opts: SpawnOptions = {}): Promise<StartedAgent> {
   if (!argv.length) return Promise.reject(new AgentStartError("empty command"));
-  const child = spawn(argv[0], [...argv.slice(1), "-qui"], {
+  const { args, stage1InArgv } = bootstrapArgs(argv);
+  const child = spawn(argv[0], args, {
     stdio: ["pipe", "pipe", "pipe"],
     env: opts.env,
     cwd: opts.cwd,
@@ -112,7 +113,7 @@ export function startAgent(argv: readonly string[], config: object, opts: SpawnO
     child.stdout!.on("data", onData);
     child.on("exit", onExit);
     child.on("error", onError);
-    child.stdin!.write(bootstrapBytes(config));
+    child.stdin!.write(bootstrapBytes(config, stage1InArgv));
     if (opts.endInput) child.stdin!.end();
   });
 }
