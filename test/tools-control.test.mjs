@@ -30,6 +30,24 @@ test("deadlines are enforced by the agent for sync and async methods", async (t)
   await assert.rejects(r.callWith({ deadlineMs: NaN }, B.noop), RangeError);
 });
 
+test("a quick method that turns slow holds up nothing else: calls and cancels are still read", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  for (let i = 0; i < 3; i++) assert.equal(await r.call(B.sleep, 0), "slept"); // now a quick method
+  // One batch (sent in one write): the first call blocks the thread that runs the batch.
+  const ac = new AbortController();
+  const batch = [r.callWith({ signal: ac.signal }, B.sleep, 1.5), ...Array.from({ length: 8 }, () => r.call(B.sleep, 0))];
+  await sleep(100);
+  const t0 = Date.now();
+  assert.equal(await r.call(B.noop), null, "another thread reads meanwhile");
+  assert.ok(Date.now() - t0 < 1000, `a call sent later waited ${Date.now() - t0} ms`);
+  ac.abort();
+  await assert.rejects(batch[0], (e) => e.name === "AbortError" || e instanceof RemoteError);
+  // They waited for the blocked call (an interrupt reaches time.sleep only when it returns).
+  assert.deepEqual(await Promise.all(batch.slice(1)), Array(8).fill("slept"), "the rest of the batch completes");
+  assert.equal(await r.call(B.sleep, 0), "slept");
+});
+
 test("AbortSignal cancels remotely: async task cancelled, child process group killed", async (t) => {
   const r = await spawnRemote(t);
   const B = await basic();

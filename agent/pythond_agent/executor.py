@@ -4,15 +4,14 @@ Display rule (pythond 0.4): if the last statement is an expression, its value is
 a str raw and anything else as repr(); None shows nothing. Tracebacks show user frames only.
 Top-level await works: one event loop is kept across cells, created on first use.
 """
-import ast
 import builtins
 import linecache
 import re
 import sys
-import traceback
 import types
 
-_TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
+# ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, without importing ast (~1.4 MiB) in sessions that never need it.
+_TOP_LEVEL_AWAIT = 0x2000
 _CO_COROUTINE = 0x80
 _AGENT_PREFIX = "<pythond-agent:"
 # One line, one simple statement: no ";" (each part would be shown), no compound statement
@@ -84,6 +83,8 @@ def public_names(ns):
 
 def user_traceback(exc):
     """Traceback text without the agent's own frames."""
+    import traceback
+
     if isinstance(exc, SyntaxError):
         return "".join(traceback.format_exception_only(type(exc), exc))
     tb = exc.__traceback__
@@ -141,6 +142,8 @@ class Executor:
                 return compile(source, filename, "single", _TOP_LEVEL_AWAIT, dont_inherit=True), _DISPLAYHOOK
             except SyntaxError:
                 pass  # reported by the general path below, with its usual message
+        import ast
+
         tree = ast.parse(source, filename, "exec")
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):

@@ -1,11 +1,13 @@
 """The tool agent's threads: they take turns reading the link and running synchronous calls.
 
 One thread at a time is the reader. It reads a batch of frames and gets back the calls in it;
-before running the last of them itself it passes the reading role to an idle thread (waking one
-up, or starting one while under max_threads), so a call never waits for a thread to wake: the
-next reader wakes while the call runs. The other calls of the batch queue for idle threads.
-When no thread is free to take over, the reader queues every call and goes on reading, so
-cancels and credits are always read at once. Threads start on demand and then stay.
+before running any of them itself it passes the reading role to an idle thread (waking one up,
+or starting one while under max_threads), so a call never waits for a thread to wake: the next
+reader wakes while the call runs. It then runs the batch's quick calls (methods whose last run
+was short) in order, with one write for their replies, or else the last call; the other calls
+queue for idle threads. When no thread is free to take over, the reader queues every call and
+goes on reading, so cancels and credits are always read at once. Threads start on demand and
+then stay.
 """
 import threading
 from queue import SimpleQueue
@@ -19,11 +21,13 @@ _READ = object()  # a queue item: take over reading
 
 
 class ToolPool:
-    def __init__(self, max_threads, read_batch):
-        """At most max_threads calls run at once. read_batch() blocks for the next frames and returns the calls among them as
-        [(fn, args)] (handling every other frame itself); it returns None at the end."""
+    def __init__(self, max_threads, read_batch, run_quick):
+        """At most max_threads calls run at once. read_batch() blocks for the next frames and
+        returns the calls among them as (quick, other), lists of (fn, args), handling every
+        other frame itself; None at the end. run_quick(jobs) runs quick calls in order."""
         self.max_threads = max(1, int(max_threads)) + 1  # max_threads calls, and one reader
         self.read_batch = read_batch
+        self.run_quick = run_quick
         self._queue = SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
@@ -74,16 +78,26 @@ class ToolPool:
 
     def _read(self):
         while True:
-            calls = self.read_batch()
-            if calls is None:
+            batch = self.read_batch()
+            if batch is None:
                 self.finished.set()
                 return
-            if not calls:
+            quick, other = batch
+            if not quick and not other:
                 continue
-            for fn, args in calls[:-1]:
-                self.submit(fn, *args)
-            fn, args = calls[-1]
-            if self._put(_READ, only_if_free=True):
-                fn(*args)  # another thread reads meanwhile
-                return
-            self.submit(fn, *args)
+            if not self._put(_READ, only_if_free=True):
+                # No thread could read in our place: everything queues, we go on reading.
+                for fn, args in quick + other:
+                    self.submit(fn, *args)
+                continue
+            # Another thread reads meanwhile: run the quick calls here, or else the last one.
+            if quick:
+                for fn, args in other:
+                    self.submit(fn, *args)
+                self.run_quick(quick)
+            else:
+                for fn, args in other[:-1]:
+                    self.submit(fn, *args)
+                fn, args = other[-1]
+                fn(*args)
+            return

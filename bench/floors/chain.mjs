@@ -12,19 +12,28 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function ready(child) {
-  for await (const line of child.stdout) if (String(line).includes("ready")) return;
-  throw new Error("floor helper exited before it was ready");
+/** Wait until a helper listens on its socket (it may not print anything we could wait for). */
+async function listening(path, child) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`floor helper exited with status ${child.exitCode}`);
+    try {
+      const s = connect(path);
+      await once(s, "connect");
+      return s;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`floor helper did not listen on ${path}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }
 
 export async function startChain(python = "python3") {
   const dir = mkdtempSync(join(tmpdir(), "pyd-floor-"));
-  const echo = spawn(python, [join(here, "echo.py"), join(dir, "echo.sock")], { stdio: ["ignore", "pipe", "inherit"] });
-  await ready(echo);
-  const relay = spawn(process.execPath, [join(here, "relay.mjs"), join(dir, "echo.sock"), join(dir, "relay.sock")], { stdio: ["ignore", "pipe", "inherit"] });
-  await ready(relay);
-  const sock = connect(join(dir, "relay.sock"));
-  await once(sock, "connect");
+  const echo = spawn(python, [join(here, "echo.py"), join(dir, "echo.sock")], { stdio: "ignore" });
+  (await listening(join(dir, "echo.sock"), echo)).destroy(); // a probe; the relay connects next
+  const relay = spawn(process.execPath, [join(here, "relay.mjs"), join(dir, "echo.sock"), join(dir, "relay.sock")], { stdio: "ignore" });
+  const sock = await listening(join(dir, "relay.sock"), relay);
   let wake = () => {};
   sock.on("data", () => wake());
   const payload = Buffer.alloc(64, 0x78);

@@ -7,4 +7,4 @@ const upstream = connect(upstreamPath);
 createServer((client) => {
   client.on("data", (d) => upstream.write(d));
   upstream.on("data", (d) => client.write(d));
-}).listen(listenPath, () => console.log("ready"));
+}).listen(listenPath);

@@ -17,13 +17,14 @@ export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 
 export function encodeFrame(header: Header, blobs: readonly Uint8Array[] = []): Buffer[] {
   if (blobs.length) header.b = blobs.map((b) => b.byteLength);
-  const json = Buffer.from(JSON.stringify(header), "utf8");
-  let size = 4 + json.length;
+  const json = JSON.stringify(header);
+  const hlen = Buffer.byteLength(json, "utf8");
+  let size = 4 + hlen;
   for (const b of blobs) size += b.byteLength;
-  const prefix = Buffer.allocUnsafe(8 + json.length);
+  const prefix = Buffer.allocUnsafe(8 + hlen); // one buffer: lengths, then the header text
   prefix.writeUInt32BE(size, 0);
-  prefix.writeUInt32BE(json.length, 4);
-  json.copy(prefix, 8);
+  prefix.writeUInt32BE(hlen, 4);
+  prefix.write(json, 8, hlen, "utf8");
   if (!blobs.length) return [prefix];
   return [prefix, ...blobs.map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)))];
 }

@@ -208,7 +208,7 @@ export class Remote {
       return Promise.reject(e);
     }
     const syncing = this.ensureSynced(ref.tool);
-    const callP = this.send("call", fields, blobs, opts).then(decodeReply);
+    const callP = opts.signal ? this.send("call", fields, blobs, opts).then(decodeReply) : this.requestPlain("call", fields, blobs, opts).then(decodeReply, rethrow);
     if (!syncing) return callP;
     return syncing.then(
       () => callP,
@@ -242,6 +242,11 @@ export class Remote {
     if (opts.kwargs && Object.keys(opts.kwargs).length) fields.kw = encodeValue(opts.kwargs, blobs);
     if (opts.deadlineMs !== undefined) fields.dl = opts.deadlineMs;
     return fields;
+  }
+
+  /** A request without an AbortSignal, errors not yet mapped (the hot path of call). */
+  private requestPlain(op: string, fields: Record<string, unknown>, blobs: Uint8Array[], opts: CallOptions): Promise<Reply> {
+    return this.link.request(op, fields, blobs, opts.deadlineMs !== undefined ? { timeoutMs: opts.deadlineMs + DEADLINE_GRACE_MS } : {});
   }
 
   /** Send one request; cancels reach the agent; errors become RemoteError / RemoteClosedError. */
