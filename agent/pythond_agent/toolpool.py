@@ -1,15 +1,18 @@
 """The tool agent's threads: they take turns reading the link and running synchronous calls.
 
-One thread at a time is the reader. It reads a batch of frames and gets back the calls in it;
-before running any of them itself it passes the reading role to an idle thread (waking one up,
-or starting one while under max_threads), so a call never waits for a thread to wake: the next
-reader wakes while the call runs. It then runs the batch's quick calls (methods whose last run
-was short) in order, with one write for their replies, or else the last call; the other calls
-queue for idle threads. When no thread is free to take over, the reader queues every call and
-goes on reading, so cancels and credits are always read at once. Threads start on demand and
-then stay.
+One thread at a time is the reader. It reads a batch of frames and gets back the calls in it.
+A batch of quick calls only (methods whose last run was short) runs on the reader itself, in
+order, with grouped replies, and the reader then reads on: no thread wakes at all. Should such
+a run stall, a watchdog gives the reading role to another thread within ~10 ms. Otherwise,
+before running any call itself the reader passes the reading role to an idle thread (waking
+one up, or starting one while under max_threads), so a call never waits for a thread to wake:
+the next reader wakes while the call runs. It then runs the batch's quick calls, or else the
+last call; the other calls queue for idle threads. When no thread is free to take over, the
+reader queues every call and goes on reading, so cancels and credits are always read at once.
+Threads start on demand and then stay.
 """
 import threading
+import time
 from queue import SimpleQueue
 
 
@@ -18,6 +21,7 @@ class CallInterrupted(BaseException):
 
 
 _READ = object()  # a queue item: take over reading
+STALL_S = 0.005  # a reader running quick calls for longer than this hands reading on (watchdog)
 
 
 class ToolPool:
@@ -34,6 +38,9 @@ class ToolPool:
         self._waiting = 0  # threads blocked on the queue
         self._queued = 0  # items in the queue
         self.finished = threading.Event()  # the link ended (or broke)
+        self._generation = 0  # bumped when the watchdog gives the reading role to a new thread
+        self._running_since = None  # when the reader began running quick calls itself
+        self._watch = None  # set while the watchdog has a reader to watch (started on first use)
 
     def start(self):
         self._put(_READ)
@@ -77,12 +84,19 @@ class ToolPool:
                 pass
 
     def _read(self):
+        generation = self._generation
         while True:
             batch = self.read_batch()
             if batch is None:
                 self.finished.set()
                 return
             quick, other = batch
+            if quick and not other:
+                # Quick calls only: run them here and keep reading afterwards, without waking a
+                # thread; if they stall, the watchdog gives the reading role to another thread.
+                if self._run_watched(quick, generation):
+                    continue
+                return
             if not quick and not other:
                 continue
             if not self._put(_READ, only_if_free=True):
@@ -101,3 +115,35 @@ class ToolPool:
                 fn, args = other[-1]
                 fn(*args)
             return
+
+    def _run_watched(self, quick, generation):
+        """Run quick calls on the reading thread; True if it is still the reader afterwards."""
+        with self._lock:
+            self._running_since = time.monotonic()
+        if self._watch is None:
+            self._watch = threading.Event()
+            threading.Thread(target=self._watchdog, name="pythond-tool-watchdog", daemon=True).start()
+        if not self._watch.is_set():
+            self._watch.set()  # the watchdog sleeps while nothing runs: wake it
+        try:
+            self.run_quick(quick)
+        finally:
+            with self._lock:
+                self._running_since = None
+                still_reader = self._generation == generation
+        return still_reader
+
+    def _watchdog(self):
+        while True:
+            self._watch.wait()
+            time.sleep(STALL_S)
+            with self._lock:
+                since = self._running_since
+                if since is None:
+                    self._watch.clear()  # nothing running: sleep until the next quick run
+                    continue
+                if time.monotonic() - since < STALL_S:
+                    continue
+                self._generation += 1  # the stalled thread becomes a worker when it returns
+                self._running_since = None
+            self._put(_READ)
