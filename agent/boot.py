@@ -5,12 +5,14 @@
 
 def _pythond_boot(bundle_json):
     import json
+    import marshal
     import os
     import signal
     import sys
     # importlib.machinery is frozen and cheap; importlib.abc/util pull in typing, pathlib,
     # tempfile, lzma ... (~24 ms and ~4 MiB on a bare python3), so the importer is duck-typed.
     import importlib.machinery
+    from importlib._bootstrap_external import MAGIC_NUMBER
 
     # Private protocol fds first, before anything can write: duplicates are close-on-exec,
     # and fds 0/1 point at /dev/null so no print, child process or C library reaches the link.
@@ -21,8 +23,12 @@ def _pythond_boot(bundle_json):
     os.close(null)
 
     sources = json.loads(bundle_json)
+    cached = {}  # module -> marshalled code, from the controller's code cache (this Python's)
+    compiled = {}  # module -> code compiled here from source, for report_code
 
     class BundleImporter:
+        from_cache = []  # modules whose bytecode came from the controller's cache
+
         def find_spec(self, name, path=None, target=None):
             if name not in sources:
                 return None
@@ -34,8 +40,23 @@ def _pythond_boot(bundle_json):
 
         def exec_module(self, module):
             name = module.__spec__.name
-            code = compile(sources[name], "<pythond-agent:%s>" % name, "exec", dont_inherit=True)
+            code = None
+            if name in cached:
+                try:
+                    code = marshal.loads(cached.pop(name))
+                    self.from_cache.append(name)
+                except Exception:
+                    code = None
+            if code is None:
+                code = compiled[name] = compile(sources[name], "<pythond-agent:%s>" % name, "exec", dont_inherit=True)
             exec(code, module.__dict__)
+
+        def pythond_report_code(self, send):
+            """Hand the controller the bytecode of what was compiled here, for the next agent of
+            this interpreter (src/bootstrap/code-cache.ts): unmarshalling beats compiling."""
+            if compiled:  # only what the cache lacked: each report adds to it
+                send(marshal.dumps((MAGIC_NUMBER, {n: marshal.dumps(c) for n, c in compiled.items()})))
+                compiled.clear()
 
     sys.meta_path.insert(0, BundleImporter())
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -53,6 +74,14 @@ def _pythond_boot(bundle_json):
     if size > (1 << 20):
         os._exit(4)
     config = json.loads(read_exact(size))
+    for n in config.get("code_parts", ()):
+        part = read_exact(n)
+        try:
+            magic, mods = marshal.loads(part)
+            if magic == MAGIC_NUMBER:  # bytecode of this very Python version, else unusable
+                cached.update(mods)
+        except Exception:
+            pass  # compile from source instead
     os.write(pout, b"\nPYTHOND READY 1\n")
     from pythond_agent import main
 

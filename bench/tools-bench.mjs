@@ -18,12 +18,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function perCallUs(fn, n = N, rounds = 5) {
+/** Median of single round trips (as bench/peers/peers.py measures execnet and mitogen). */
+async function perCallUs(fn, n = N) {
   const per = [];
-  for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < n; i++) {
     const t = performance.now();
-    for (let i = 0; i < n / rounds; i++) await fn();
-    per.push(((performance.now() - t) / (n / rounds)) * 1000);
+    await fn();
+    per.push((performance.now() - t) * 1000);
   }
   return median(per);
 }

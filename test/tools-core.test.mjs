@@ -1,7 +1,7 @@
 // Tool calls against real python3 agents: codec, dispatch, sync, errors, stdio poisoning.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { writeFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { Remote, loadTool, RemoteError, RemoteClosedError } from "../dist/index.js";
 import { PYTHON, fixtures, tempDir } from "./helpers/tools-env.mjs";
@@ -39,6 +39,25 @@ test("both bootstraps: a bare interpreter gets stage 1 as -c (no REPL start-up h
   const I = await loadTool(join(fixtures, "introspect.py"), "Introspect");
   assert.equal(await bare.call(I.has_module, "rlcompleter"), false, "the bare start skips the REPL hook");
   assert.equal(await wrapped.call(I.has_module, "rlcompleter"), true, "-qui runs it (what ssh and docker get)");
+});
+
+test("a local interpreter's second agent loads the agent's bytecode instead of compiling it", async (t) => {
+  const I = await loadTool(join(fixtures, "introspect.py"), "Introspect");
+  // A path of its own, so that no earlier test has filled the cache for it.
+  const dir = tempDir(t);
+  const python = join(dir, "python3");
+  symlinkSync(PYTHON, python);
+  const first = await Remote.spawn([python]);
+  t.after(() => first.close());
+  assert.deepEqual(await first.call(I.modules_from_cache), [], "the first one compiles from source");
+  const second = await Remote.spawn([python]);
+  t.after(() => second.close());
+  const cached = await second.call(I.modules_from_cache);
+  // pythond: imported by the first tool file (the agent reports again after its first sync).
+  for (const m of ["pythond_agent.tools", "pythond_agent.link", "pythond_agent.codec", "pythond"]) assert.ok(cached.includes(m), `${m} in ${cached}`);
+  const wrapped = await Remote.spawn(["/usr/bin/env", python]);
+  t.after(() => wrapped.close());
+  assert.deepEqual(await wrapped.call(I.modules_from_cache), [], "transports other than a bare interpreter take no part");
 });
 
 test("codec: bigint, bytes without base64, tuples, sets, maps, datetime, nan, '$' keys", async (t) => {

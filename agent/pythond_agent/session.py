@@ -357,6 +357,9 @@ def main(pin, pout, config):
 
         boot.send({"k": "fatal", "type": type(e).__name__, "message": str(e), "traceback": traceback.format_exc()})
         return 1
+    from pythond_agent import codecache
+
+    codecache.report(boot, config)
     boot.send(session.hello())
     boot.close()
     threading.Thread(target=session._accept, name="pythond-accept", daemon=True).start()

@@ -89,6 +89,9 @@ def main(pin, pout, config):
     # Every call decodes (copies) its arguments before the next frame is read: reuse is safe.
     link = Link(pin, pout, max_frame=int(config.get("maxFrame", 256 << 20)), reuse_buffer=True)
     agent = ToolAgent(link, config)
+    from pythond_agent import codecache
+
+    codecache.report(link, config)
     return agent.serve()
 
 
@@ -98,6 +101,8 @@ class ToolAgent:
         self.send = link.send
         self.pool = ToolPool(config.get("pool") or min(32, (os.cpu_count() or 1) + 4), self.read_batch, self.run_quick)
         self.exit_status = 0
+        self.config = config
+        self.report_code_after_sync = True
         self.modules = {}  # sync key -> module or namespace
         self.methods = {}  # (key, qualname, method) -> Method
         self._replies = threading.local()  # .frames: replies held while a quick batch runs
@@ -164,6 +169,11 @@ class ToolAgent:
                 raise ValueError("sync needs a string key")
             if key not in self.modules:
                 self.modules[key] = self._load(h)
+                if self.report_code_after_sync:
+                    self.report_code_after_sync = False
+                    from pythond_agent import codecache
+
+                    codecache.report(self.link, self.config)  # what the first tool imported
         except BaseException as e:  # noqa: B902 - a bad upload fails this request only
             self._reply_error(cid, e)
             return

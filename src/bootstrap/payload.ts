@@ -59,11 +59,14 @@ export function bootstrapArgs(argv: readonly string[]): { args: string[]; stage1
   return { args: [...argv.slice(1), "-qui"], stage1InArgv: false };
 }
 
-/** Everything written to the interpreter's stdin: stage 1 (unless in argv), stage 2, the config frame. */
-export function bootstrapBytes(config: object, stage1InArgv = false): Buffer {
+/**
+ * Everything written to the interpreter's stdin: stage 1 (unless in argv), stage 2, the config
+ * frame, then cached bytecode reports (code-cache.ts) of the lengths in `config.code_parts`.
+ */
+export function bootstrapBytes(config: object, stage1InArgv = false, code: Buffer[] = []): Buffer {
   const payload = agentPayload();
-  const cfg = Buffer.from(JSON.stringify(config), "utf8");
+  const cfg = Buffer.from(JSON.stringify(code.length ? { ...config, code_parts: code.map((c) => c.length) } : config), "utf8");
   const len = Buffer.allocUnsafe(4);
   len.writeUInt32BE(cfg.length, 0);
-  return Buffer.concat([...(stage1InArgv ? [] : [stage1(payload.length)]), payload, len, cfg]);
+  return Buffer.concat([...(stage1InArgv ? [] : [stage1(payload.length)]), payload, len, cfg, ...code]);
 }

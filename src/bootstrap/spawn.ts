@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { bootstrapArgs, bootstrapBytes, READY_LINE } from "./payload.js";
+import { cachedCode, codeKey } from "./code-cache.js";
 
 export class AgentStartError extends Error {
   override name = "AgentStartError";
@@ -35,6 +36,8 @@ export interface StartedAgent {
   /** Bytes read after the READY line: the start of the frame stream. */
   rest: Buffer;
   stderr: TailBuffer;
+  /** Where a {"k": "code"} frame from this agent goes (rememberCode), if it takes part. */
+  codeKey: string | undefined;
 }
 
 export interface SpawnOptions {
@@ -51,6 +54,9 @@ const MAX_NOISE = 64 * 1024;
 export function startAgent(argv: readonly string[], config: object, opts: SpawnOptions = {}): Promise<StartedAgent> {
   if (!argv.length) return Promise.reject(new AgentStartError("empty command"));
   const { args, stage1InArgv } = bootstrapArgs(argv);
+  const key = codeKey(argv);
+  const code = cachedCode(key);
+  const fullConfig = key !== undefined ? { ...config, report_code: true } : config;
   const child = spawn(argv[0], args, {
     stdio: ["pipe", "pipe", "pipe"],
     env: opts.env,
@@ -103,7 +109,7 @@ export function startAgent(argv: readonly string[], config: object, opts: SpawnO
           // Hold further chunks until the consumer listens (Link resumes the stream).
           child.stdout!.pause();
           finish();
-          resolve({ child, stdout: child.stdout!, stdin: child.stdin!, rest: seen, stderr });
+          resolve({ child, stdout: child.stdout!, stdin: child.stdin!, rest: seen, stderr, codeKey: key });
           return;
         }
         noise.push(Buffer.from(line + "\n"));
@@ -113,7 +119,7 @@ export function startAgent(argv: readonly string[], config: object, opts: SpawnO
     child.stdout!.on("data", onData);
     child.on("exit", onExit);
     child.on("error", onError);
-    child.stdin!.write(bootstrapBytes(config, stage1InArgv));
+    child.stdin!.write(bootstrapBytes(fullConfig, stage1InArgv, code));
     if (opts.endInput) child.stdin!.end();
   });
 }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Link, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { startAgent } from "../bootstrap/spawn.js";
+import { rememberCode } from "../bootstrap/code-cache.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
 import { sessionStateDir } from "../util/paths.js";
 
@@ -135,6 +136,7 @@ export class Session {
     const hello = await new Promise<Hello>((resolve, reject) => {
       const boot = new Link(started.stdout, undefined, {
         onEvent: (f) => {
+          if (f.header.k === "code") return rememberCode(started.codeKey, f);
           if (f.header.k === "hello") resolve(f.header as unknown as Hello);
           else reject(new Error(`agent failed: ${String(f.header.type)}: ${String(f.header.message)}`));
           boot.shutdown(null); // settles first: its onClose would reject

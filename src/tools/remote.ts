@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { ChildProcess } from "node:child_process";
 import { startAgent } from "../bootstrap/spawn.js";
+import { rememberCode } from "../bootstrap/code-cache.js";
 import { Link, LinkClosedError, LinkRemoteError, LinkTimeoutError, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { decodeValue, encodeValue } from "./codec.js";
@@ -65,6 +66,7 @@ export class Remote {
   /** Stream consumers by request id. */
   readonly streams = new Map<number, RemoteStream<unknown>>();
   private exitStatus: number | null = null;
+  private codeKey: string | undefined;
   private readonly onLog: (r: RemoteLogRecord) => void;
   private closing: Promise<void> | null = null;
   private readonly exited: Promise<void>;
@@ -96,6 +98,7 @@ export class Remote {
     const relay = new EventEmitter();
     const link = new Link(relay as any, stdin, { maxFrame: opts.maxFrame });
     const remote = new Remote(link, child, opts);
+    remote.codeKey = started.codeKey;
     link.onEvent = (f) => remote.event(f);
     stdout.on("data", (c: Buffer) => relay.emit("data", c));
     stdout.on("error", (e: Error) => relay.emit("error", e));
@@ -161,6 +164,9 @@ export class Remote {
       case "exit":
         this.exitStatus = Number(h.status);
         this.link.shutdown(new RemoteClosedError(`remote exited with status ${this.exitStatus}`, this.exitStatus));
+        return;
+      case "code":
+        rememberCode(this.codeKey, f);
         return;
       case "fatal": {
         const e = (h.e ?? {}) as Record<string, unknown>;
