@@ -45,14 +45,15 @@ try {
   const newCli = [];
   for (let i = 0; i < (quick ? 5 : 15); i++) newCli.push(timeCommand([process.execPath, BIN("pysh"), "new", "--replace", "c"], d.env));
 
-  // Idle RSS of a fresh session, per interpreter, beside that interpreter's bare `-qui` REPL.
+  // Idle RSS of a fresh session, per interpreter, beside that interpreter alone.
   const idle = [];
   for (const python of ["python3", "/usr/bin/python3"]) {
     const which = spawnSync(python, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
     if (which.status !== 0) continue;
     const exe = which.stdout.trim();
     await client.request("new", { session: "idle", replace: true, python: exe });
-    const bare = spawn(exe, ["-qui"], { stdio: ["pipe", "ignore", "ignore"] });
+    // The interpreter alone, started as agents are (`-u -c`), waiting on stdin.
+    const bare = spawn(exe, ["-u", "-c", "import sys; sys.stdin.read()"], { stdio: ["pipe", "ignore", "ignore"] });
     await new Promise((r) => setTimeout(r, 1000));
     const { sessions } = await client.request("ls");
     idle.push({ exe, session: rssMiB(sessions.find((s) => s.name === "idle").pid), bare: rssMiB(bare.pid) });
@@ -125,7 +126,7 @@ try {
   rows.push(["vars round trip (control request through the daemon to the agent)", `${fmt(median(rt.vars), 0)} µs`, `daemon-only request (hello): ${fmt(median(rt.hello), 0)} µs`, ""]);
   rows.push(["new to ready (SDK: new + first run, median)", `${fmt(median(newSdk))} ms`, "", "≤ 80 ms"]);
   rows.push(["pysh new (CLI wall time, median)", `${fmt(median(newCli))} ms`, `node -e 0: ${fmt(median(nodeFloor))} ms`, ""]);
-  for (const i of idle) rows.push([`idle session RSS (${i.exe})`, `${fmt(i.session)} MiB`, `bare \`${i.exe} -qui\`: ${fmt(i.bare)} MiB`, "≤ 16 MiB"]);
+  for (const i of idle) rows.push([`idle session RSS (${i.exe})`, `${fmt(i.session)} MiB`, `bare \`${i.exe} -u -c …\`: ${fmt(i.bare)} MiB`, "≤ 16 MiB"]);
   rows.push(["50 MB print, SDK client (median)", `${fmt(median(sdkRates), 0)} MB/s`, "", "≥ 200 MB/s"]);
   rows.push(["50 MB print, pysh to a pipe (median)", `${fmt(median(cliRates), 0)} MB/s`, "", "≥ 200 MB/s"]);
 } finally {

@@ -3,8 +3,9 @@
 The pool's threads take turns reading frames (toolpool.py); synchronous methods run on them,
 async methods and async generators on an event loop thread that starts on first use (asyncio
 costs ~10 MB, so an agent that never awaits never imports it). Replies are sent by whoever
-finishes the call; the link's combining writer coalesces them. Control messages (cancel,
-credit) are handled by the reader at once and never queue behind tool work.
+finishes the call (a batch of quick calls sends its replies in groups); the link's combining
+writer coalesces concurrent ones. Control messages (cancel, credit) are handled by the reader at
+once and never queue behind tool work.
 """
 import os
 import sys
@@ -48,8 +49,8 @@ def _enlarge_pipe(fd):
 
 
 class Method:
-    """A resolved tool method. quick: its last run on this connection took under QUICK_S, so a
-    batch of such calls runs in order on one thread with one write for all replies."""
+    """A resolved tool method. quick: its last run on this connection took under QUICK_S, so
+    calls to it run in order on the reading thread (ToolAgent.run_quick)."""
 
     __slots__ = ("fn", "kind", "quick")
 
