@@ -1,13 +1,12 @@
 # pythond agent, stage 2. Executed by the stage-1 line typed into `python3 -qui`.
-# The controller substitutes the bundle placeholder below with a JSON string literal of {module: source}.
+# The controller substitutes the bundle placeholder below with a JSON object of {module: source}:
+# JSON strings are Python string literals, so it reads as a dict literal (no json import here).
 # Everything here must run on a bare python3 >= 3.9 with the standard library only.
 
 
-def _pythond_boot(bundle_json):
-    import json
+def _pythond_boot(sources):
     import marshal
     import os
-    import signal
     import sys
     # importlib.machinery is frozen and cheap; importlib.abc/util pull in typing, pathlib,
     # tempfile, lzma ... (~24 ms and ~4 MiB on a bare python3), so the importer is duck-typed.
@@ -22,7 +21,6 @@ def _pythond_boot(bundle_json):
     os.dup2(null, 1)
     os.close(null)
 
-    sources = json.loads(bundle_json)
     cached = {}  # module -> marshalled code, from the controller's code cache (this Python's)
     compiled = {}  # module -> code compiled here from source, for report_code
 
@@ -59,7 +57,10 @@ def _pythond_boot(bundle_json):
                 compiled.clear()
 
     sys.meta_path.insert(0, BundleImporter())
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # _signal, not signal: the signal module builds its IntEnums with enum (~3 ms at start).
+    import _signal
+
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
 
     def read_exact(n):
         out = b""
@@ -70,18 +71,24 @@ def _pythond_boot(bundle_json):
             out += chunk
         return out
 
-    size = int.from_bytes(read_exact(4), "big")
-    if size > (1 << 20):
-        os._exit(4)
-    config = json.loads(read_exact(size))
-    for n in config.get("code_parts", ()):
-        part = read_exact(n)
+    def read_u32():
+        return int.from_bytes(read_exact(4), "big")
+
+    # Cached bytecode: u32 count, then per part u32 length + marshal.dumps((magic, {module: code})).
+    for _ in range(read_u32()):
+        part = read_exact(read_u32())
         try:
             magic, mods = marshal.loads(part)
             if magic == MAGIC_NUMBER:  # bytecode of this very Python version, else unusable
                 cached.update(mods)
         except Exception:
             pass  # compile from source instead
+    size = read_u32()
+    if size > (1 << 20):
+        os._exit(4)
+    from pythond_agent.link import loads  # the C scanner without the json package (re, enum)
+
+    config = loads(read_exact(size))
     os.write(pout, b"\nPYTHOND READY 1\n")
     from pythond_agent import main
 

@@ -4,7 +4,6 @@ A cancelled or expired call kills the process groups its children were started i
 """
 import contextvars
 import os
-import signal
 
 current = contextvars.ContextVar("pythond_call", default=None)
 
@@ -23,6 +22,8 @@ def untrack_process_group(token):
 
 
 def kill_process_groups(call):
+    import signal  # here: importing it builds enums (~3 ms), and most agents never get here
+
     for pgid in list(call.pgids):
         try:
             os.killpg(pgid, signal.SIGKILL)

@@ -5,7 +5,6 @@ body  := u32be H, H bytes of JSON header, then the attachments (N - 4 - H bytes)
 The header lists attachment lengths in "b"; attachments carry bytes raw (no base64).
 See docs/PROTOCOL.md.
 """
-import json
 import os
 import struct
 import threading
@@ -15,18 +14,32 @@ _U32 = struct.Struct(">I")
 
 
 def _fast_json():
-    """dumps/loads for small headers through the C encoder and scanner directly: json.dumps and
-    json.loads spend more time in their Python wrappers than in C (~2 µs of ~3 µs per frame)."""
-    make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    scan = json.decoder.JSONDecoder().scan_once
-    if make_encoder is None:  # a Python without the _json accelerator
+    """dumps/loads for frame headers straight from the C accelerator _json: json.dumps/loads
+    spend more time in their Python wrappers than in C (~2 µs of ~3 µs per frame), and the json
+    package imports re and enum (~7 ms at a tool agent's start). Errors, and a Python without
+    _json, go through the json package."""
+    try:
+        import _json
+    except ImportError:
+        import json
+
         return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode, json.loads
 
     def unserialisable(o):
         raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
 
+    class Context:  # what _json's scanner reads from a json.JSONDecoder
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}.__getitem__
+        memo = {}
+
+    scan = _json.make_scanner(Context())
     # markers=None: no cycle check; headers are built by us (codec.py bounds their depth).
-    encode = make_encoder(None, unserialisable, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    encode = _json.make_encoder(None, unserialisable, _json.encode_basestring, None, ":", ",", False, False, True)
 
     def dumps(obj):
         return "".join(encode(obj, 0))
@@ -35,16 +48,19 @@ def _fast_json():
         text = str(data, "utf-8")
         try:
             obj, end = scan(text, 0)
-        except StopIteration:
-            return json.loads(text)  # not a JSON value at offset 0: the full parser says why
-        if end != len(text):
-            return json.loads(text)  # trailing data (or whitespace): the same
-        return obj
+            if end == len(text):
+                return obj
+        except Exception:  # StopIteration, or an error _json reports badly without json loaded
+            pass
+        import json  # bad or unusual input (leading whitespace): the full parser decides
+
+        return json.loads(text)
 
     return dumps, loads
 
 
 _DUMPS, _LOADS = _fast_json()
+loads = _LOADS  # for boot.py's config frame
 _IOV_MAX = 512
 _HIGH_WATER = 16 << 20
 # Reads stay below malloc's mmap threshold (a 1 MiB os.read costs an mmap + munmap per call);

@@ -48,6 +48,16 @@ def _enlarge_pipe(fd):
         pass
 
 
+class _SourceLoader:
+    """The loader of a synced tool module, as far as linecache needs one."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def get_source(self, name):
+        return self.source
+
+
 class Method:
     """A resolved tool method. quick: its last run on this connection took under QUICK_S, so
     calls to it run in order on the reading thread (ToolAgent.run_quick)."""
@@ -191,14 +201,18 @@ class ToolAgent:
         if not isinstance(src, str) or len(src) > MAX_SOURCE or not isinstance(name, str):
             raise ValueError("sync needs module name and source (at most %d bytes)" % MAX_SOURCE)
         filename = h.get("file") or "<pythond-tool:%s>" % name
-        import linecache
-
-        linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
         code = compile(src, filename, "exec", dont_inherit=True)
         import types
 
         mod = types.ModuleType(name)
         mod.__file__ = filename
+        # Tracebacks find the source through __loader__ (linecache.lazycache), so linecache
+        # (tokenize, re, enum: ~2 ms) is not imported before something formats a traceback.
+        mod.__loader__ = _SourceLoader(src)
+        if filename.startswith("<"):  # lazycache skips <pseudo-files>: register it now
+            import linecache
+
+            linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
         if kind == "class":
             # An inline class (defined in a function or a REPL): run its source alone,
             # with the names the seed promises are injected.

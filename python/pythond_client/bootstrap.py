@@ -36,7 +36,7 @@ def agent_payload():
     if _payload is None:
         with open(os.path.join(AGENT_DIR, "boot.py"), encoding="utf-8") as f:
             boot = f.read()
-        bundle = json.dumps(json.dumps(agent_modules(), sort_keys=True))
+        bundle = json.dumps(agent_modules(), sort_keys=True)  # a JSON object reads as a dict literal
         _payload = zlib.compress(boot.replace("__PYTHOND_BUNDLE__", bundle).encode("utf-8"), 9)
     return _payload
 
@@ -51,7 +51,8 @@ def stage1(n):
 def bootstrap_bytes(config):
     payload = agent_payload()
     cfg = json.dumps(config).encode("utf-8")
-    return stage1(len(payload)) + payload + struct.pack(">I", len(cfg)) + cfg
+    # No cached bytecode (count 0), then the config frame (docs/PROTOCOL.md, "Bootstrap").
+    return stage1(len(payload)) + payload + struct.pack(">II", 0, len(cfg)) + cfg
 
 
 def load_agent_module(name):

@@ -33,8 +33,9 @@ export function agentPayload(): Buffer {
   if (cachedPayload) return cachedPayload;
   const root = join(packageRoot(), "agent");
   const boot = readFileSync(join(root, "boot.py"), "utf8");
-  const bundle = JSON.stringify(JSON.stringify(agentModules(root)));
-  // A JSON string literal is also a valid Python string literal.
+  // A JSON object of strings is also a Python dict literal (JSON.stringify escapes only what
+  // Python reads the same way: \" \\ \n \r \t \b \f \uXXXX).
+  const bundle = JSON.stringify(agentModules(root));
   const stage2 = boot.replace("__PYTHOND_BUNDLE__", () => bundle);
   return (cachedPayload = deflateSync(Buffer.from(stage2, "utf8"), { level: 9 }));
 }
@@ -60,13 +61,23 @@ export function bootstrapArgs(argv: readonly string[]): { args: string[]; stage1
 }
 
 /**
- * Everything written to the interpreter's stdin: stage 1 (unless in argv), stage 2, the config
- * frame, then cached bytecode reports (code-cache.ts) of the lengths in `config.code_parts`.
+ * Everything written to the interpreter's stdin: stage 1 (unless in argv), stage 2, cached
+ * bytecode (code-cache.ts: u32 count, then u32 length + bytes per part), the config frame.
  */
 export function bootstrapBytes(config: object, stage1InArgv = false, code: Buffer[] = []): Buffer {
   const payload = agentPayload();
-  const cfg = Buffer.from(JSON.stringify(code.length ? { ...config, code_parts: code.map((c) => c.length) } : config), "utf8");
-  const len = Buffer.allocUnsafe(4);
-  len.writeUInt32BE(cfg.length, 0);
-  return Buffer.concat([...(stage1InArgv ? [] : [stage1(payload.length)]), payload, len, cfg, ...code]);
+  const u32 = (n: number) => {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(n, 0);
+    return b;
+  };
+  const cfg = Buffer.from(JSON.stringify(config), "utf8");
+  return Buffer.concat([
+    ...(stage1InArgv ? [] : [stage1(payload.length)]),
+    payload,
+    u32(code.length),
+    ...code.flatMap((c) => [u32(c.length), c]),
+    u32(cfg.length),
+    cfg,
+  ]);
 }
