@@ -85,6 +85,13 @@ test("streams: items in order, bytes items, error after items", async (t) => {
     assert.equal(b[0], n++ % 256);
   }
   assert.equal(n, 20);
+  // Items whose window runs out while a batch is half full: each must arrive as sent.
+  n = 0;
+  for await (const b of r.stream(B.chunks, 600, 20_000)) {
+    assert.equal(b.length, 20_000, `item ${n}`);
+    assert.equal(b[0], n++ % 256, `item ${n - 1}`);
+  }
+  assert.equal(n, 600);
   const seen = [];
   await assert.rejects(
     (async () => {

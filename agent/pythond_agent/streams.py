@@ -30,10 +30,7 @@ class StreamSender:
         """Take item if the window has room for it now (the common case: no coroutine per item);
         False means: await put(item)."""
         start = len(self.blobs)
-        enc = codec.encode(item, self.blobs)
-        cost = ITEM_OVERHEAD
-        for b in self.blobs[start:]:
-            cost += len(b)
+        enc, cost = _encode(item, self.blobs)
         if self.items < 1 or cost > self.bytes or cost > ITEM_LIMIT:
             del self.blobs[start:]
             return False
@@ -41,11 +38,7 @@ class StreamSender:
         return True
 
     async def put(self, item):
-        start = len(self.blobs)
-        enc = codec.encode(item, self.blobs)
-        cost = ITEM_OVERHEAD
-        for b in self.blobs[start:]:
-            cost += len(b)
+        _, cost = _encode(item, [])  # its cost; its attachments join the batch once it fits
         if cost > ITEM_LIMIT:
             raise ValueError("stream item of %d bytes is above the limit of %d" % (cost, ITEM_LIMIT))
         # Wait for credit; an item larger than the whole window goes alone when nothing is in flight.
@@ -53,6 +46,7 @@ class StreamSender:
             self.flush()
             self.event.clear()
             await self.event.wait()
+        enc, cost = _encode(item, self.blobs)
         self._take(enc, cost)
 
     def _take(self, enc, cost):
@@ -80,3 +74,16 @@ class StreamSender:
         self.bytes += size
         self.inflight = max(0, self.inflight - n)
         self.event.set()
+
+
+def _encode(item, blobs):
+    """(JSON-able form, window cost) of a stream item; its attachments are appended to blobs."""
+    if type(item) is bytes:  # the usual streamed item: straight to an attachment
+        blobs.append(item)
+        return {"$": "b", "i": len(blobs) - 1}, ITEM_OVERHEAD + len(item)
+    start = len(blobs)
+    enc = codec.encode(item, blobs)
+    cost = ITEM_OVERHEAD
+    for i in range(start, len(blobs)):
+        cost += len(blobs[i])
+    return enc, cost
