@@ -59,22 +59,37 @@ export function decodeBody(body: Buffer): Frame {
   return { header: h, blobs };
 }
 
+/** A frame this large is copied into its own buffer as its chunks arrive, not joined at the end. */
+const GATHER_FROM = 1024 * 1024;
+
 /** Incremental parser: feed chunks, get whole frames; rejects frames over maxFrame. */
 export class FrameParser {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private need = -1;
+  /** A large frame being gathered (length prefix excluded) and how much of it has arrived. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
 
   constructor(private readonly maxFrame = DEFAULT_MAX_FRAME) {}
 
-  get pending(): number {
-    return this.buffered;
-  }
-
   push(chunk: Buffer): Frame[] {
+    const out: Frame[] = [];
+    if (this.big) {
+      // Copy as it arrives: the copy overlaps the transfer instead of following it.
+      const k = Math.min(chunk.length, this.big.length - this.bigFilled);
+      chunk.copy(this.big, this.bigFilled, 0, k);
+      this.bigFilled += k;
+      if (this.bigFilled < this.big.length) return out;
+      const body = this.big;
+      this.big = null;
+      this.bigFilled = 0;
+      out.push(decodeBody(body));
+      chunk = chunk.subarray(k);
+      if (!chunk.length) return out;
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: Frame[] = [];
     for (;;) {
       if (this.need < 0) {
         if (this.buffered < 4) break;
@@ -83,12 +98,31 @@ export class FrameParser {
         if (n > this.maxFrame) throw new FrameError(`frame of ${n} bytes exceeds limit of ${this.maxFrame}`);
         this.need = n;
       }
-      if (this.buffered < 4 + this.need) break;
+      if (this.buffered < 4 + this.need) {
+        if (this.need >= GATHER_FROM) this.gather();
+        break;
+      }
       const whole = this.take(4 + this.need);
       this.need = -1;
       out.push(decodeBody(whole.subarray(4)));
     }
     return out;
+  }
+
+  /** Start gathering the current (large, incomplete) frame into a buffer of its own. */
+  private gather(): void {
+    this.take(4);
+    const body = Buffer.allocUnsafe(this.need);
+    let filled = 0;
+    for (const c of this.chunks) {
+      c.copy(body, filled);
+      filled += c.length;
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = -1;
+    this.big = body;
+    this.bigFilled = filled;
   }
 
   private peek(n: number): Buffer {
