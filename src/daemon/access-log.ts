@@ -41,7 +41,8 @@ export function formatAccess(f: AccessFields, now = new Date()): string {
 export class AccessLog {
   private readonly file: AppendFile;
   private dirReady = false;
-  private pending: string[] = [];
+  /** Events not yet written, formatted only when written (off the request's path). */
+  private pending: [number, AccessFields][] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly dir: string, private readonly mirror = true) {
@@ -49,7 +50,7 @@ export class AccessLog {
   }
 
   write(f: AccessFields): void {
-    this.pending.push(formatAccess(f) + "\n");
+    this.pending.push([Date.now(), f]);
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
       this.timer.unref();
@@ -60,8 +61,8 @@ export class AccessLog {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const lines = this.pending;
-    if (!lines.length) return;
+    if (!this.pending.length) return;
+    const lines = this.pending.map(([at, f]) => formatAccess(f, new Date(at)) + "\n");
     this.pending = [];
     try {
       if (!this.dirReady) {

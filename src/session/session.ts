@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../util/random.js";
 import { Link, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { startAgent } from "../bootstrap/spawn.js";
@@ -75,7 +75,7 @@ export interface SpawnSessionOptions {
 }
 
 export function newCellId(): string {
-  return randomBytes(6).toString("hex");
+  return randomHex(6);
 }
 
 function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
@@ -126,7 +126,7 @@ export class Session {
   }
 
   static async spawn(opts: SpawnSessionOptions): Promise<Session> {
-    const socketFile = join(opts.agentDir, `${randomBytes(4).toString("hex")}.sock`);
+    const socketFile = join(opts.agentDir, `${randomHex(4)}.sock`);
     const started = await startAgent(
       [opts.python],
       { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
