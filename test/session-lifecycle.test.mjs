@@ -2,10 +2,11 @@
 // restart, the single-instance rule, names, checkpoint files, auto-start.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { statSync, readFileSync, existsSync } from "node:fs";
+import { statSync, readFileSync, existsSync, mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { connect } from "node:net";
-import { cli, daemonFactory, exited } from "./helpers/daemon.mjs";
+import { cli, daemonFactory, exited, ROOT } from "./helpers/daemon.mjs";
 
 const fresh = daemonFactory(after);
 
@@ -152,6 +153,19 @@ test("checkpoint files: history.py replays, session.log has everything, modes ar
   await d.pysh("new", "cp2");
   const replay = await d.pysh("run", "cp2", `exec(open(${JSON.stringify(join(dir, "history.py"))}).read()); a`);
   assert.equal(replay.stdout, "2\n1\n");
+});
+
+test("a session agent from an older pythond (no exec wait) is re-adopted and runs cells", async (t) => {
+  const d = fresh();
+  const agents = `${d.sock}.d`;
+  mkdirSync(agents, { mode: 0o700 });
+  const old = spawn("python3", [join(ROOT, "test", "fixtures", "old_agent.py"), join(agents, "old.sock"), "legacy"], { stdio: "ignore" });
+  t.after(() => old.kill());
+  for (let i = 0; i < 100 && !existsSync(join(agents, "old.sock")); i++) await new Promise((r) => setTimeout(r, 20));
+  await d.start();
+  const r = await d.pysh("run", "legacy", "print(1)");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "ran by an old agent: print(1)\n");
 });
 
 test("the access log has pythond 0.4's grammar, stays private and is complete after stop", async () => {

@@ -1,6 +1,7 @@
 // Starts an agent: runs any argv that ends in a python3 (local, ssh, docker exec -i, sudo ...),
-// with `-qui` appended (a bare local interpreter: `-u -c STAGE1`), bootstraps it over stdin and waits for the READY line. Noise printed
-// before READY is tolerated; a start failure reports the exit status and the stderr tail.
+// with `-qui` appended (a bare local interpreter: `-u -c STAGE1`), bootstraps it over stdin and
+// waits for the READY line. Noise printed before READY is tolerated; a start failure reports
+// the exit status and the stderr tail.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { bootstrapArgs, bootstrapBytes, READY_LINE } from "./payload.js";

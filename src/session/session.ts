@@ -292,10 +292,18 @@ export class Session {
   async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId()): Promise<CellResult> {
     if (this.state === "dead") throw new Error(this.deadMessage());
     this.lastActivity = Date.now();
-    this.watches.set(cellId, { code, mode, listeners: new Set(output ? [{ output }] : []), log: [], logBytes: 0, logDropped: 0 });
+    // An agent started by an older pythond (re-adopted after an upgrade) does not know "wait":
+    // it acknowledges at once and reports the end as a done event, which this listener takes.
+    let ended!: (r: CellResult) => void;
+    let lost!: (e: Error) => void;
+    const endedByEvent = new Promise<CellResult>((res, rej) => ((ended = res), (lost = rej)));
+    endedByEvent.catch(() => {}); // awaited only on that path
+    const listener: CellListener = { output, done: (r) => ended(r), lost: (reason) => lost(new Error(reason)) };
+    this.watches.set(cellId, { code, mode, listeners: new Set([listener]), log: [], logBytes: 0, logDropped: 0 });
     try {
       const reply = await this.link.request("exec", { cell: cellId, mode, wait: true }, [Buffer.from(code, "utf8")]);
       const result = reply.result as CellResult;
+      if (result?.state !== "done") return await endedByEvent;
       this.cellEnded(result);
       return result;
     } catch (e) {
