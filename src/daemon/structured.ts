@@ -7,7 +7,7 @@ import type { DaemonContext, ConnInfo } from "./context.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { pollCell } from "./cell-ops.js";
-import type { Session, CellResult } from "../session/session.js";
+import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
 import { throttle } from "./backpressure.js";
 import { LinkRemoteError } from "../link/link.js";
 
@@ -164,7 +164,7 @@ export const ops: Record<string, Op> = {
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof DaemonError) return { code: e.code, message: e.message };
   const err = e as Error;
-  if (err?.message?.includes(" dead -- new ")) return { code: "session_dead", message: err.message };
+  if (e instanceof SessionDeadError) return { code: "session_dead", message: err.message };
   // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
   if (e instanceof LinkRemoteError && e.type === "ValueError") return { code: "bad_request", message: err.message };
   return { code: "internal", message: err?.message ?? String(e) };

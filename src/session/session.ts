@@ -74,6 +74,11 @@ export interface SpawnSessionOptions {
   timeoutMs?: number;
 }
 
+/** The session's agent is gone; the message is pythond 0.4's ("session 'w' dead -- new w to restart"). */
+export class SessionDeadError extends Error {
+  override name = "SessionDeadError";
+}
+
 export function newCellId(): string {
   return randomHex(6);
 }
@@ -246,7 +251,7 @@ export class Session {
   /** The death message with its reason: the link can close (a cell crashed the agent at once)
    * before the exit status is known, so wait briefly for it rather than report no reason. */
   private async deathError(): Promise<Error> {
-    if (this.deathMessage) return new Error(this.deathMessage);
+    if (this.deathMessage) return new SessionDeadError(this.deathMessage);
     const reason = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 1000);
       this.onDeath((r) => {
@@ -254,7 +259,7 @@ export class Session {
         resolve(r);
       });
     });
-    return new Error(reason ?? this.deadMessage());
+    return new SessionDeadError(reason ?? this.deadMessage());
   }
 
   onDeath(f: (reason: string) => void): void {
@@ -271,7 +276,7 @@ export class Session {
 
   /** Queue a cell; the listener sees its output and end. Resolves once the agent accepted it. */
   async exec(code: string, mode: "run" | "fire" | string, listener?: CellListener, cellId = newCellId()): Promise<{ cell_id: string; seq: number }> {
-    if (this.state === "dead") throw new Error(this.deadMessage());
+    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     const watch: CellWatch = { code, mode, listeners: new Set(listener ? [listener] : []), log: [], logBytes: 0, logDropped: 0 };
     this.watches.set(cellId, watch);
@@ -290,7 +295,7 @@ export class Session {
    * session dies first.
    */
   async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId()): Promise<CellResult> {
-    if (this.state === "dead") throw new Error(this.deadMessage());
+    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     // An agent started by an older pythond (re-adopted after an upgrade) does not know "wait":
     // it acknowledges at once and reports the end as a done event, which this listener takes.
@@ -298,7 +303,7 @@ export class Session {
     let lost!: (e: Error) => void;
     const endedByEvent = new Promise<CellResult>((res, rej) => ((ended = res), (lost = rej)));
     endedByEvent.catch(() => {}); // awaited only on that path
-    const listener: CellListener = { output, done: (r) => ended(r), lost: (reason) => lost(new Error(reason)) };
+    const listener: CellListener = { output, done: (r) => ended(r), lost: (reason) => lost(new SessionDeadError(reason)) };
     this.watches.set(cellId, { code, mode, listeners: new Set([listener]), log: [], logBytes: 0, logDropped: 0 });
     try {
       const reply = await this.link.request("exec", { cell: cellId, mode, wait: true }, [Buffer.from(code, "utf8")]);
@@ -330,11 +335,11 @@ export class Session {
   }
 
   async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000, blobs: readonly Uint8Array[] = []): Promise<Reply> {
-    if (this.state === "dead") throw new Error(this.deadMessage());
+    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
     try {
       return await this.link.request(op, fields, blobs, { timeoutMs });
     } catch (e) {
-      throw this.isDead() ? new Error(this.deadMessage()) : e;
+      throw this.isDead() ? new SessionDeadError(this.deadMessage()) : e;
     }
   }
 
