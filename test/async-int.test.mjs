@@ -68,6 +68,36 @@ test("int stops a sleeping fire cell; poll shows the KeyboardInterrupt", async (
   assert.equal((await d.pysh("run", "w", "1 + 1")).stdout, "2\n");
 });
 
+test("cancel drops queued cells (fire, and a run another client waits for); a running one needs int", async (t) => {
+  const d = await startDaemon(t);
+  await d.pysh("new", "w");
+  const first = JSON.parse((await d.pysh("fire", "w", "import time\ntime.sleep(1.5)\na = 1")).stdout);
+  const queued = JSON.parse((await d.pysh("fire", "w", "b = 2")).stdout);
+  await waitRunning(d, "w");
+  // A run queued behind them, named by its client so that it can be cancelled.
+  const { Client } = await import("../dist/index.js");
+  const client = await Client.connect({ socket: d.sock, autostart: false });
+  t.after(() => client.close());
+  const waiting = client.run("w", "c = 3", {}, "c0ffee000001");
+  await sleep(200);
+  for (const id of [queued.cell_id, "c0ffee000001"]) {
+    const c = await d.pysh("cancel", "w", id);
+    assert.deepEqual([c.code, c.stdout], [0, `OK cancelled ${id}\n`], c.stderr);
+  }
+  const running = await d.pysh("cancel", "w", first.cell_id);
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /is running, not queued; interrupt it with int/);
+  const unknown = await d.pysh("cancel", "w", "000000000000");
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no cell '000000000000'/);
+  const r = await waiting;
+  assert.deepEqual([r.ok, r.error.type], [false, "Cancelled"], "the waiting client learns it");
+  const p = JSON.parse((await d.pysh("poll", "--wait", "20", "w", queued.cell_id)).stdout);
+  assert.deepEqual([p.status, p.error], ["done", true]);
+  assert.equal((await d.pysh("run", "w", "a, 'b' in dir(), 'c' in dir()")).stdout, "(1, False, False)\n", "only the first ran");
+  assert.equal((await d.pysh("cancel", "w", first.cell_id)).code, 1, "a finished cell cannot be cancelled");
+});
+
 test("int with nothing running says so", async (t) => {
   const d = await startDaemon(t);
   await d.pysh("new", "w");

@@ -50,7 +50,7 @@ class Session:
             "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
-            "claim": self.op_claim,
+            "claim": self.op_claim, "cancel": self.op_cancel,
         }
         from pythond_agent import asynccells
 
@@ -247,6 +247,18 @@ class Session:
         self.started = self.last_activity = time.time()
         return self.hello(), ()
 
+    def op_cancel(self, header, blobs):
+        """Drop a queued cell before it runs (a running one takes int; a fork, int as well)."""
+        cell = self.cells.cells.get(header.get("cell"))
+        if cell is None:
+            raise ValueError("no cell %r in this session" % (header.get("cell"),))
+        with self.capture.lock:  # run_cell takes a cell out of "queued" under this lock
+            if cell.state != "queued" or cell.mode == "fork":
+                raise ValueError("cell %s is %s, not queued%s" % (
+                    cell.id, cell.state, "; interrupt it with int" if cell.state == "running" else ""))
+            cell.state = "cancelled"  # run_cell reports it when it comes out of the queue
+        return {"cell_id": cell.id, "cancelled": True}, ()
+
     def op_int(self, header, blobs):
         from pythond_agent.asynccells import interrupt
 
@@ -290,15 +302,20 @@ class Session:
     def run_cell(self, cell):
         if cell.origin == "human" and self.repl is not None:
             return self.repl.run_cell(cell)
-        cell.state = "running"
-        cell.started_at = time.time()
+        with self.capture.lock:  # op_cancel marks queued cells under this lock
+            if cell.state == "cancelled":
+                cell.ok, cell.ended_at, cell.state = False, time.time(), "done"
+                cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": "Cancelled: cancelled before it ran\n"}
+                self._report_done(cell)
+                return
+            cell.state = "running"
+            cell.started_at = time.time()
+            self.capture.install()
+            self.current = cell
         # No "start" event here: the daemon does not use it, and one frame less per cell is one
         # write and one daemon wake-up less on the run round trip (docs/PERFORMANCE.md).
         if self.repl is not None:
             self.repl.agent_start(cell)
-        with self.capture.lock:
-            self.capture.install()
-            self.current = cell
         try:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:

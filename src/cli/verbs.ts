@@ -16,6 +16,7 @@ usage: pysh <verb> [options] <session> ...
   vars <session>             namespace names (JSON)
   complete <session> <text>  completions (JSON)
   int <session>              interrupt the running cell
+  cancel <session> <cell_id> drop a queued cell before it runs
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
   attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
@@ -32,6 +33,7 @@ export const verbs: Record<string, () => Promise<Command>> = {
   vars: async () => (await import("./commands/session-query.js")).vars,
   complete: async () => (await import("./commands/session-query.js")).complete,
   int: async () => (await import("./commands/interrupt.js")).interrupt,
+  cancel: async () => (await import("./commands/cancel.js")).cancel,
   fork: async () => (await import("./commands/launch.js")).fork,
   restart: async () => (await import("./commands/restart.js")).restart,
   kill: async () => (await import("./commands/session-query.js")).kill,

@@ -137,6 +137,10 @@ export const ops: Record<string, Op> = {
     const { output, chunks, ...rest } = r;
     return { ...rest, output: output.toString("utf8") };
   },
+  async cancel(call) {
+    const cell = str(call.req, "cell");
+    return (await session(call).control("cancel", { cell })).result;
+  },
   async cells(call) {
     return (await session(call).control("cells")).result;
   },
