@@ -108,12 +108,29 @@ test("structured attach: garbage and oversized frames do not hurt the session; t
   await until("attached again", () => ws2.frames.some((f) => !f.isBinary && JSON.parse(f.data).event === "attached"));
   ws2.send(Buffer.from("\x03")); // clear whatever the garbage left on the line
   ws2.send(Buffer.from("'after-' + 'garbage'\r"));
-  await until("value after garbage", () => screenText(ws2).includes("'after-garbage'"));
+  await until("value after garbage", () => screenText(ws2).includes("'after-garbage'")).catch((e) => {
+    throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws2).slice(-600))}`);
+  });
   for (const f of ws2.frames.filter((f) => f.isBinary)) {
     assert.equal(f.data.readUInt32BE(0), 1, "screen frames carry the attach request id");
     assert.equal(f.data.readUInt8(4), 3, "stream 3 = screen");
   }
   ws2.close();
+});
+
+test("Ctrl-C after half an escape sequence or half a UTF-8 character leaves a clean line", async () => {
+  const ws = await open("pythond.json.1");
+  ws.send(JSON.stringify({ id: 1, op: "attach", session: "p" }));
+  await until("attached", () => ws.frames.some((f) => !f.isBinary && JSON.parse(f.data).event === "attached"));
+  for (const [broken, value] of [["abc\x1b[12;", "clean-1"], ["\xfe\xc3", "clean-2"]]) {
+    ws.send(Buffer.from(broken, "latin1"));
+    ws.send(Buffer.from("\x03"));
+    ws.send(Buffer.from(`'${value}'\r`));
+    await until(value, () => screenText(ws).includes(`'${value}'\r\n`)).catch((e) => {
+      throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws).slice(-400))}`);
+    });
+  }
+  ws.close();
 });
 
 test("a client that stops reading never blocks the session", async () => {

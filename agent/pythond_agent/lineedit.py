@@ -87,8 +87,11 @@ class LineEditor:
                 c = buf[i + 1]
                 if c == 0x5B:  # CSI
                     j = i + 2
-                    while j < n and not (0x40 <= buf[j] <= 0x7E):
+                    while j < n and not (0x40 <= buf[j] <= 0x7E) and buf[j] >= 0x20:
                         j += 1
+                    if j < n and buf[j] < 0x20:
+                        i = j  # a control key (Ctrl-C ...) inside: drop the broken sequence, keep the key
+                        continue
                     if j >= n:
                         if n - i < 32:
                             self.pend = buf[i:]
@@ -227,6 +230,7 @@ class LineEditor:
         self._set(self.draft if i == len(self.history) else self.history[i])
 
     def _ctrl_c(self):
+        self.dec.reset()  # half a UTF-8 character typed before Ctrl-C must not spoil the next line
         if self.buf or self.block:
             self.buf, self.pos, self.block = [], 0, []
             self.out("^C\r\nKeyboardInterrupt\r\n")
