@@ -33,6 +33,11 @@ interface Viewer {
   finish(reason: string): void;
 }
 
+/** A viewer that holds live screen events until its replay has been sent. */
+function newViewer(ws: WebSocket, write: (data: Buffer) => void, finish: (reason: string) => void): Viewer {
+  return { ws, held: [], end: 0, closed: false, write, finish };
+}
+
 class Hub {
   readonly viewers = new Set<Viewer>();
   constructor(readonly session: Session) {
@@ -136,16 +141,13 @@ export async function attachOp(call: Call): Promise<unknown> {
   if (conn.onMessage) throw new DaemonError("bad_request", "this connection is already attached");
   return new Promise((resolve, reject) => {
     let end: (reason: string) => void = () => {};
-    const v: Viewer = {
+    const v = newViewer(
       ws,
-      held: [],
-      end: 0,
-      closed: false,
-      write(data) {
+      (data) => {
         for (const part of chunks(data, STRUCTURED_FRAME)) call.output(SCREEN_STREAM, part);
       },
-      finish: (reason) => end(reason),
-    };
+      (reason) => end(reason),
+    );
     end = (reason) => {
       if (v.closed) return;
       v.closed = true;
@@ -227,22 +229,19 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
       return `ERR invalid size: ${rowsText} ${colsText ?? ""}`.trimEnd();
     }
   }
-  const v: Viewer = {
+  const v = newViewer(
     ws,
-    held: [],
-    end: 0,
-    closed: false,
-    write(data) {
+    (data) => {
       if (ws.readyState !== ws.OPEN) return;
       for (const part of chunks(data, LEGACY_FRAME)) ws.send(part, { binary: true });
     },
-    finish(reason) {
+    (reason) => {
       if (v.closed) return;
       v.closed = true;
       leave(s, v);
       if (ws.readyState === ws.OPEN) ws.close(1000, reason);
     },
-  };
+  );
   let start: (send: (replay: Buffer) => void) => void;
   try {
     start = await join(s, v, size, LEGACY_REPLAY_BYTES);
