@@ -48,6 +48,22 @@ test("a quick method that turns slow holds up nothing else: calls and cancels ar
   assert.equal(await r.call(B.sleep, 0), "slept");
 });
 
+test("deadlines that expire as calls finish never hurt the connection (quick batches and pool threads)", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  for (let i = 0; i < 3; i++) await r.call(B.spin, 0.0001); // a quick method: batched on the reader
+  for (let round = 0; round < 20; round++) {
+    const ms = 1 + (round % 4);
+    const calls = Array.from({ length: 16 }, (_, i) => r.callWith({ deadlineMs: ms }, B.spin, (ms + (i % 3) - 1) / 1000));
+    for (const res of await Promise.allSettled(calls)) {
+      if (res.status === "fulfilled") assert.equal(res.value, "spun");
+      else assert.equal(res.reason.type, "DeadlineExceeded", String(res.reason));
+    }
+    await r.ping(2000); // still read and answered
+  }
+  assert.equal(await r.call(B.echo, "alive"), "alive");
+});
+
 test("AbortSignal cancels remotely: async task cancelled, child process group killed", async (t) => {
   const r = await spawnRemote(t);
   const B = await basic();

@@ -71,11 +71,12 @@ class Method:
 
 
 class Call:
-    __slots__ = ("id", "thread", "task", "pgids", "label", "stream")
+    __slots__ = ("id", "thread", "task", "pgids", "label", "stream", "interrupted")
 
     def __init__(self, cid, label):
         self.id = cid
         self.thread = None
+        self.interrupted = False  # an async CallInterrupted was aimed at self.thread
         self.task = None
         self.pgids = set()
         self.label = label
@@ -344,22 +345,33 @@ class ToolAgent:
         token = callctx.current.set(call)
         start = time.perf_counter()
         try:
-            result = method.fn(*args, **kwargs)
+            try:
+                result = method.fn(*args, **kwargs)
+            finally:
+                self._leave(call)
         except SystemExit as e:
             self._exit(e)
         except CallInterrupted:
-            pass  # the caller was already told (cancelled / deadline)
+            pass  # cancelled or past its deadline: the caller was already told
         except BaseException as e:  # noqa: B902 - report everything, keep the worker
-            with self.interrupt_lock:
-                call.thread = None
             self._fail(call.id, e, call.label)
         else:
-            with self.interrupt_lock:
-                call.thread = None
             method.quick = time.perf_counter() - start < QUICK_S
             self._finish(call, result)
         finally:
             callctx.current.reset(token)
+
+    def _leave(self, call):
+        """The call's work is over on this thread: no interrupt may reach the thread any more.
+        One sent just as the work ended may still be pending (it is raised at the thread's next
+        function call): withdrawn here, or raised inside this frame, where _run_sync catches
+        it, and never in what the thread does next (reading the link, a batch's next call)."""
+        with self.interrupt_lock:
+            call.thread = None
+            if call.interrupted:
+                import ctypes
+
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
 
     def _finish(self, call, result):
         if self.calls.pop(call.id, None) is None:
@@ -443,6 +455,7 @@ class ToolAgent:
                     import ctypes
 
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(CallInterrupted))
+                    call.interrupted = True
                 except Exception:
                     pass  # no ctypes: the work finishes and its result is dropped
 
