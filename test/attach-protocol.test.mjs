@@ -49,7 +49,9 @@ async function until(what, f, ms = 15_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const screenText = (ws) => Buffer.concat(ws.frames.filter((f) => f.isBinary).map((f) => f.data)).toString("utf8");
+/** The screen a client saw: 0.4 frames are raw bytes; structured ones start with u32 id | u8 stream. */
+const screenText = (ws, header = 0) => Buffer.concat(ws.frames.filter((f) => f.isBinary).map((f) => f.data.subarray(header))).toString("utf8");
+const STRUCTURED = 5;
 
 test("0.4 attach sub-protocol: OK attached, one scrollback frame, live frames <= 4096, resize, detach", async () => {
   d.pysh("run", "p", "legacy_value = 'legacy-' + 'ok'");
@@ -108,8 +110,8 @@ test("structured attach: garbage and oversized frames do not hurt the session; t
   await until("attached again", () => ws2.frames.some((f) => !f.isBinary && JSON.parse(f.data).event === "attached"));
   ws2.send(Buffer.from("\x03")); // clear whatever the garbage left on the line
   ws2.send(Buffer.from("'after-' + 'garbage'\r"));
-  await until("value after garbage", () => screenText(ws2).includes("'after-garbage'")).catch((e) => {
-    throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws2).slice(-600))}`);
+  await until("value after garbage", () => screenText(ws2, STRUCTURED).includes("'after-garbage'")).catch((e) => {
+    throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws2, STRUCTURED).slice(-600))}`);
   });
   for (const f of ws2.frames.filter((f) => f.isBinary)) {
     assert.equal(f.data.readUInt32BE(0), 1, "screen frames carry the attach request id");
@@ -126,8 +128,9 @@ test("Ctrl-C after half an escape sequence or half a UTF-8 character leaves a cl
     ws.send(Buffer.from(broken, "latin1"));
     ws.send(Buffer.from("\x03"));
     ws.send(Buffer.from(`'${value}'\r`));
-    await until(value, () => screenText(ws).includes(`'${value}'\r\n`)).catch((e) => {
-      throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws).slice(-400))}`);
+    // The value's own line (the echo of the typed line follows the prompt, not a newline).
+    await until(value, () => screenText(ws, STRUCTURED).includes(`\n'${value}'\r\n`)).catch((e) => {
+      throw new Error(`${e.message}; the screen ends with ${JSON.stringify(screenText(ws, STRUCTURED).slice(-400))}`);
     });
   }
   ws.close();
