@@ -60,6 +60,17 @@ test("a local interpreter's second agent loads the agent's bytecode instead of c
   assert.deepEqual(await wrapped.call(I.modules_from_cache), [], "transports other than a bare interpreter take no part");
 });
 
+test("a failure of the agent's reading thread ends the agent with the reason, never a hang", async (t) => {
+  const I = await loadTool(join(fixtures, "introspect.py"), "Introspect");
+  const r = await spawnRemote(t);
+  assert.equal(await r.call(I.break_reader), true);
+  // A reader already inside the old read finishes that one read; the next one fails.
+  const pings = async () => {
+    for (let i = 0; i < 3; i++) await r.ping(5000);
+  };
+  await assert.rejects(pings(), /the agent failed: agent reader failed: sabotaged by a test/);
+});
+
 test("codec: bigint, bytes without base64, tuples, sets, maps, datetime, nan, '$' keys", async (t) => {
   const r = await spawnRemote(t);
   const B = await loadTool(join(fixtures, "basic.py"), "Basic");

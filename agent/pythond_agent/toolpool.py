@@ -37,7 +37,8 @@ class ToolPool:
         self._threads = 0
         self._waiting = 0  # threads blocked on the queue
         self._queued = 0  # items in the queue
-        self.finished = threading.Event()  # the link ended (or broke)
+        self.finished = threading.Event()  # the link ended (or broke), or the reader failed
+        self.error = None  # what made the reader fail
         self._generation = 0  # bumped when the watchdog gives the reading role to a new thread
         self._running_since = None  # when the reader began running quick calls itself
         self._watch = None  # set while the watchdog has a reader to watch (started on first use)
@@ -82,6 +83,13 @@ class ToolPool:
             except CallInterrupted:
                 # A late interrupt aimed at a call this thread just finished: harmless here.
                 pass
+            except Exception as e:
+                if item is not _READ:
+                    raise
+                # Nobody would read the link any more: end the agent and say why, not hang.
+                self.error = e
+                self.finished.set()
+                return
 
     def _read(self):
         generation = self._generation

@@ -131,6 +131,10 @@ class ToolAgent:
     def serve(self):
         self.pool.start()
         self.pool.finished.wait()
+        if self.pool.error is not None:
+            e = self.pool.error
+            self.send({"k": "fatal", "e": {"type": type(e).__name__, "message": "agent reader failed: %s" % (e,)}})
+            return 6
         return self.exit_status
 
     def read_batch(self):

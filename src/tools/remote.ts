@@ -170,7 +170,8 @@ export class Remote {
         return;
       case "fatal": {
         const e = (h.e ?? {}) as Record<string, unknown>;
-        this.link.shutdown(new RemoteClosedError(`the agent rejected our stream: ${String(e.message)}`));
+        const why = e.type === "LinkError" ? "the agent rejected our stream" : "the agent failed";
+        this.link.shutdown(new RemoteClosedError(`${why}: ${String(e.message)}`));
         return;
       }
     }
