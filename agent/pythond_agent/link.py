@@ -261,6 +261,12 @@ class Link:
             self._reusable = bytearray(max(n, 2 * len(self._reusable or b"")))
         return memoryview(self._reusable)[:n]
 
+    def wait_written(self):
+        """Block until frames queued by any thread are written: before the process exits."""
+        with self._lock:
+            while self._writing and not self.closed:
+                self._drained.wait()
+
     def close(self):
         with self._lock:
             self.closed = True

@@ -134,7 +134,8 @@ class ToolAgent:
         if self.pool.error is not None:
             e = self.pool.error
             self.send({"k": "fatal", "e": {"type": type(e).__name__, "message": "agent reader failed: %s" % (e,)}})
-            return 6
+            self.exit_status = 6
+        self.link.wait_written()  # a frame queued behind another thread's write goes out first
         return self.exit_status
 
     def read_batch(self):
@@ -440,6 +441,7 @@ class ToolAgent:
         if held:
             self.link.send_many(held)  # replies of the calls before it in a quick batch
         self.send({"k": "exit", "status": status})
+        self.link.wait_written()  # another thread may be the one writing our frame
         os._exit(status)
 
     # ---- cancellation and deadlines ----
