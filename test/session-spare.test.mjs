@@ -12,7 +12,7 @@ const fresh = daemonFactory(after);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Python agents of this daemon (its processes whose command line is a python). */
 function agentPids(d) {
-  return d.ourPids().filter((pid) => {
+  const pythons = d.ourPids().filter((pid) => {
     try {
       const argv0 = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0];
       return /^python/.test(argv0.split("/").pop());
@@ -20,6 +20,15 @@ function agentPids(d) {
       return false;
     }
   });
+  // Each agent's interpreter is the child of its keeper (agent/pythond_agent/keeper.py).
+  const parent = (pid) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /s, "").split(" ")[1]);
+    } catch {
+      return 0;
+    }
+  };
+  return pythons.filter((pid) => pythons.includes(parent(pid)));
 }
 async function until(what, f, ms = 10_000) {
   const end = Date.now() + ms;

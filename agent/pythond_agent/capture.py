@@ -1,38 +1,134 @@
 """Output capture for a session agent.
 
-fds 1 and 2 are pipes for the life of the agent, so output from os.write, C code and child
-processes is captured like print(). Python-level writes bypass the pipes but first drain them,
-so a cell's output keeps the order in which it was written. Every piece of output goes to one
-sink under one lock: the running agent cell (stored and streamed), or the background.
+fds 1 and 2 are stream sockets ("pipes" below) for the life of the agent, and every byte a cell
+writes passes through them: print() as well as os.write, C code and child processes. Bytes in a
+pipe have left the interpreter: if it dies, the keeper (keeper.py), which holds the pipes'
+reading ends too, drains them and hands them to the daemon, so a cell's last words are kept.
+
+While the interpreter lives, its capture thread reads the pipes and gives every piece to one
+sink under one lock (the running agent cell). It reads with MSG_PEEK (SO_PEEK_OFF: each peek
+goes on where the last one ended) and consumes bytes only once they have been written to the
+controller, so nothing is ever only in the interpreter's memory. Output frames carry each
+piece's offset in its stream; the keeper reports where its leftover starts (the consumed count
+published in the shared page, see consume()), so the daemon skips what it already has.
+A Python-level write first drains both pipes, so stdout and stderr keep the order in which
+they were written, each with its own bytes.
+
+sys.stdout is a C text buffer (print() costs what it costs in plain Python) that is
+line-buffered while output is sparse and block-buffered while it pours; either way it is flushed
+at most FLUSH_S late and at the cell's end. sys.stderr is unbuffered and flushes stdout first.
+
+A thread writes for the cell that started it while that cell runs. After that cell has ended
+(or for a thread no cell started) its writes go to the background sink, never to another cell.
 """
-import errno
-import fcntl
+import io
 import os
 import select
+import socket
 import sys
 import threading
+import time
 
 from pythond_agent.cells import STDERR, STDOUT
 
-_F_SETPIPE_SZ = 1031
+_SO_PEEK_OFF = getattr(socket, "SO_PEEK_OFF", 42 if sys.platform.startswith("linux") else None)
 _CHUNK = 1 << 20
-_SLICE = 1 << 20  # code points per slice of a big text write
+FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell runs
+# Line flushes per FLUSH_S above which stdout switches to block buffering, and bytes per
+# FLUSH_S below which it goes back to line buffering.
+_BLOCK_ABOVE = 64
+_LINES_BELOW = 4096
+_get_ident = threading.get_ident
 
 
-class _Stream:
-    """What sys.stdout / sys.stderr and their .buffer share: unbuffered, never a tty, never closed."""
+class Pipe:
+    """The reading end of fd 1 or 2, with what was peeked and consumed of it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        r, w = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            w.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _CHUNK)
+        except OSError:
+            pass
+        self.peek = False
+        if _SO_PEEK_OFF is not None:
+            try:
+                r.setsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF, 0)
+                self.peek = True
+            except OSError:
+                pass
+        r.shutdown(socket.SHUT_WR)
+        r.setblocking(False)
+        os.dup2(w.fileno(), stream)
+        w.close()
+        self.sock = r
+        self.fd = r.fileno()
+        self.flags = socket.MSG_PEEK if self.peek else 0
+        self.peeked = 0  # bytes of this stream read so far (peeked or, without peek, taken)
+        self.consumed = 0  # bytes taken out of the socket
+
+    def peek_offset(self):
+        return self.sock.getsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF) if self.peek else 0
+
+
+def open_pipes():
+    """Point fds 1 and 2 at fresh pipes; return their Pipes. Before the keeper forks."""
+    return [Pipe(STDOUT), Pipe(STDERR)]
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except InterruptedError:
+            continue
+        view = view[n:]
+
+
+class _Raw(io.RawIOBase):
+    """The raw layer under sys.stdout: each block goes into the pipe after both pipes drained."""
+
+    def __init__(self, capture, stream):
+        super().__init__()
+        self._capture = capture
+        self._stream = stream
+        self.flushes = 0
+        self.bytes = 0
+
+    def write(self, data):
+        self.flushes += 1
+        self.bytes += len(data)
+        self._capture.put(self._stream, data)
+        return len(data)
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._stream
+
+    def isatty(self):
+        return False
+
+    def close(self):
+        pass  # a cell that closes sys.stdout must not end the capture
+
+
+class _Err:
+    """What sys.stderr and sys.stderr.buffer share: unbuffered, stdout flushed first."""
 
     closed = False
 
-    def __init__(self, capture, stream):
+    def __init__(self, capture):
         self._capture = capture
-        self._stream = stream
 
     def flush(self):
         pass
 
     def fileno(self):
-        return self._stream
+        return STDERR
 
     def isatty(self):
         return False
@@ -46,105 +142,227 @@ class _Stream:
     def seekable(self):
         return False
 
+    def _put(self, data):
+        if not data:
+            return
+        c = self._capture
+        if c.is_cell_thread():
+            try:
+                c.out.flush()
+            except Exception:
+                pass
+            c.put(STDERR, data)
+        else:
+            c.background_write(STDERR, data)
 
-class _BinaryStream(_Stream):
+
+class _ErrBinary(_Err):
     def write(self, data):
-        self._capture.write(self._stream, bytes(data))
+        self._put(bytes(data))
         return len(data)
 
 
-class TextStream(_Stream):
-    """What sys.stdout / sys.stderr are while a session runs: never raises on encoding."""
-
+class _ErrText(_Err):
     encoding = "utf-8"
     errors = "backslashreplace"
     line_buffering = True
+    name = "<stderr>"
 
-    def __init__(self, capture, stream):
-        super().__init__(capture, stream)
-        self.buffer = _BinaryStream(capture, stream)
-        self.name = "<stdout>" if stream == STDOUT else "<stderr>"
+    def __init__(self, capture):
+        super().__init__(capture)
+        self.buffer = _ErrBinary(capture)
 
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        n = len(text)
-        if n <= _SLICE:
-            self._capture.write(self._stream, text.encode("utf-8", "backslashreplace"))
-            return n
-        # A big write goes out in slices: the pump streams the first MiB while the rest is
-        # still being encoded and stored, so the first byte leaves ~30 ms sooner for a 50 MB
-        # print and the agent's copying overlaps the daemon's and the client's work. Slicing a
-        # str at code points changes no output byte (each code point encodes on its own).
-        for i in range(0, n, _SLICE):
-            self._capture.write(self._stream, text[i : i + _SLICE].encode("utf-8", "backslashreplace"))
-        return n
+        self._put(text.encode("utf-8", "backslashreplace"))
+        return len(text)
 
     def writelines(self, lines):
         for line in lines:
             self.write(line)
 
 
+class _Out:
+    """sys.stdout: the C text buffer for cell threads, the background sink for other threads."""
+
+    def __init__(self, capture, text):
+        self._capture = capture
+        self._text = text
+        self._write = text.write
+        self._main = capture.main_ident
+
+    def write(self, text):
+        if _get_ident() == self._main or self._capture.is_cell_thread():
+            return self._write(text)
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._capture.background_write(STDOUT, text.encode("utf-8", "backslashreplace"))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def isatty(self):
+        return False
+
+    def __getattr__(self, name):  # buffer, flush, fileno, encoding, ...: the text buffer's
+        return getattr(self._text, name)
+
+
 class Capture:
-    def __init__(self, sink):
-        """sink(stream, data) receives every piece of output, in order, under self.lock."""
+    def __init__(self, sink, background, pipes, main_ident, current, mark):
+        """sink(stream, data, offset): a cell's output (offset: its first byte's in the stream);
+        background(stream, data): output of no cell. Both are called in order under self.lock.
+        current() is the running cell (or None); mark is the page shared with the keeper."""
+        self.mark = mark
         self.sink = sink
+        self.background = background
+        self.current = current
+        self.main_ident = main_ident
         self.lock = threading.RLock()
-        self._pipes = []
-        for stream in (STDOUT, STDERR):
-            r, w = os.pipe()
-            try:
-                fcntl.fcntl(w, _F_SETPIPE_SZ, _CHUNK)
-            except OSError:
-                pass
-            os.set_blocking(r, False)
-            os.dup2(w, stream)
-            os.close(w)
-            self._pipes.append((r, stream))
+        # Notified when output is read or consumed: the pump waits on it for work, the capture
+        # thread for its peeked bytes to be consumed (a socket with bytes in it stays readable).
+        self.changed = threading.Condition(self.lock)
+        self._pipes = pipes
         # drain() asks which pipes hold data in one poll(0) instead of two failing reads.
         self._ready = select.poll()
-        for r, _ in self._pipes:
-            self._ready.register(r, select.POLLIN)
-        self.stdout = TextStream(self, STDOUT)
-        self.stderr = TextStream(self, STDERR)
+        for p in self._pipes:
+            self._ready.register(p.fd, select.POLLIN)
+        self._raw = _Raw(self, STDOUT)
+        self.out = io.TextIOWrapper(
+            io.BufferedWriter(self._raw, 1 << 16), encoding="utf-8", errors="backslashreplace",
+            line_buffering=True,
+        )
+        self.stdout = _Out(self, self.out)
+        self.stderr = _ErrText(self)
+        self.cell_running = threading.Event()
+        self._patch_thread_start()
         self.install()
         threading.Thread(target=self._read_fds, name="pythond-capture", daemon=True).start()
+        threading.Thread(target=self._flush_loop, name="pythond-flush", daemon=True).start()
 
     def install(self):
         """(Re)point sys.stdout/sys.stderr at the capture; user code may have replaced them."""
         sys.stdout, sys.stderr = self.stdout, self.stderr
         sys.__stdout__, sys.__stderr__ = self.stdout, self.stderr
 
-    def write(self, stream, data):
+    # -- who a write belongs to -------------------------------------------------------
+    def _patch_thread_start(self):
+        """Every thread remembers the cell it was started in (directly or by its starter)."""
+        cls = threading.Thread
+        if getattr(cls.start, "_pythond", False):
+            return
+        original = cls.start
+        capture = self
+
+        def start(thread, *args, **kwargs):
+            if _get_ident() == capture.main_ident:
+                thread._pythond_cell = capture.current()
+            else:
+                thread._pythond_cell = getattr(threading.current_thread(), "_pythond_cell", None)
+            return original(thread, *args, **kwargs)
+
+        start._pythond = True
+        cls.start = start
+
+    def is_cell_thread(self):
+        """True on the executor, and on a thread started by the cell that runs now."""
+        if _get_ident() == self.main_ident:
+            return True
+        cell = getattr(threading.current_thread(), "_pythond_cell", None)
+        return cell is not None and cell is self.current()
+
+    # -- writing ----------------------------------------------------------------------
+    def put(self, stream, data):
+        """A Python-level write of a cell: after what the pipes hold, into the pipe of stream.
+        The pipe is written without the lock held: a full pipe is emptied by the capture thread."""
         if not data:
             return
         with self.lock:
             self.drain()
-            self.sink(stream, data)
+        _write_all(stream, data)
 
+    def background_write(self, stream, data):
+        if data:
+            with self.lock:
+                self.drain()
+                self.background(stream, data)
+
+    def write(self, stream, data):
+        """The executor's own writes (a shown value, a traceback) at the end of a cell."""
+        self.flush()
+        self.put(stream, data)
+
+    def flush(self):
+        try:
+            self.out.flush()
+        except Exception:
+            pass
+
+    # -- reading ----------------------------------------------------------------------
     def drain(self):
-        """Move whatever the fd pipes hold into the sink. Caller holds self.lock."""
+        """Move whatever the fd pipes hold into the sinks. Caller holds self.lock."""
         ready = self._ready.poll(0)
         if not ready:
             return
-        for r, stream in self._pipes:  # in fd order, as before: stdout, then stderr
-            if not any(fd == r for fd, _ in ready):
+        cell = self.current()
+        for p in self._pipes:  # in fd order, as before: stdout, then stderr
+            if not any(fd == p.fd for fd, _ in ready):
                 continue
             while True:
                 try:
-                    data = os.read(r, _CHUNK)
-                except OSError as e:
-                    if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
-                        break
-                    raise
+                    data = p.sock.recv(_CHUNK, p.flags)
+                except (BlockingIOError, InterruptedError):
+                    break
                 if not data:
                     break
-                self.sink(stream, data)
+                offset = p.peeked
+                p.peeked += len(data)
+                if not p.peek:
+                    p.consumed = p.peeked
+                    self.mark.consumed(p.stream, p.consumed, 0)
+                if cell is None:
+                    self.background(p.stream, data)
+                else:
+                    self.sink(p.stream, data, offset)
                 if len(data) < _CHUNK:
                     break
 
+    def unconsumed(self):
+        return any(p.peeked != p.consumed for p in self._pipes)
+
+    def consume(self):
+        """Take out of the pipes what was read so far: call once it has been written to the
+        controller (or kept nowhere else). Caller holds self.lock.
+
+        The keeper must know where its leftover starts even if the interpreter dies inside
+        the recv: the page holds (consumed, n) before it and (consumed + n, 0) after it, and
+        the socket's own peek offset tells how much of the n the recv took."""
+        for p in self._pipes:
+            n = p.peeked - p.consumed
+            if not n:
+                continue
+            self.mark.consumed(p.stream, p.consumed, n)
+            scratch = bytearray(min(n, _CHUNK))
+            left = n
+            while left:
+                try:
+                    got = p.sock.recv_into(scratch, min(left, len(scratch)))
+                except InterruptedError:
+                    continue
+                except BlockingIOError:
+                    break  # cannot happen: the bytes were peeked
+                if not got:
+                    break
+                left -= got
+            p.consumed = p.peeked
+            self.mark.consumed(p.stream, p.consumed, 0)
+        self.changed.notify_all()
+
     def _read_fds(self):
-        fds = [r for r, _ in self._pipes]
+        fds = [p.fd for p in self._pipes]
         while True:
             try:
                 select.select(fds, [], [])
@@ -152,3 +370,38 @@ class Capture:
                 continue
             with self.lock:
                 self.drain()
+                while self.unconsumed():
+                    self.changed.notify_all()
+                    self.changed.wait()
+
+    def _flush_loop(self):
+        """While a cell runs: flush stdout every FLUSH_S, and pick its buffering by the rate
+        of line flushes (a write syscall per line costs more than print() itself)."""
+        out, raw = self.out, self._raw
+        while True:
+            self.cell_running.wait()
+            flushes, size = raw.flushes, raw.bytes
+            time.sleep(FLUSH_S)
+            try:
+                out.flush()  # text without a newline too ("50%\r")
+                if out.line_buffering:
+                    if raw.flushes - flushes > _BLOCK_ABOVE:
+                        out.reconfigure(line_buffering=False)
+                elif raw.bytes - size < _LINES_BELOW:
+                    out.reconfigure(line_buffering=True)
+            except Exception:
+                pass
+
+    def cell_started(self):
+        self.cell_running.set()
+
+    def cell_ended(self):
+        """The executor's cell is over: what it wrote goes out now; the next one starts sparse."""
+        self.cell_running.clear()
+        try:
+            if not self.out.line_buffering:
+                self.out.reconfigure(line_buffering=True)  # flushes
+            else:
+                self.out.flush()
+        except Exception:
+            pass

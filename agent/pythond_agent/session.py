@@ -3,7 +3,8 @@
 The agent outlives its controller: the daemon that started it, or any later one, connects to
 the 0600 socket and becomes the controller; a new connection replaces the old one.
 Threads: main = the executor (cells run one at a time, in order); one reader per controller
-link answers control requests at once; an accept thread; the capture thread; the pump.
+link answers control requests at once; an accept thread; the capture and flush threads; the pump.
+Its parent process is the keeper (keeper.py), which reports the last words if it dies.
 """
 import os
 import queue
@@ -13,7 +14,8 @@ import sys
 import threading
 import time
 
-from pythond_agent.capture import Capture
+from pythond_agent.background import BackgroundLog
+from pythond_agent.capture import Capture, open_pipes
 from pythond_agent.cells import STDERR, STDOUT, CellStore
 from pythond_agent.executor import Executor, make_namespace, public_names
 from pythond_agent.link import Link, LinkError
@@ -25,7 +27,7 @@ ORPHAN_CHECK_S = float(os.environ.get("PYTHOND_ORPHAN_CHECK", "30"))
 
 
 class Session:
-    def __init__(self, config, server):
+    def __init__(self, config, server, pipes, mark):
         self.name = config["name"]
         self.config = config
         self.server = server
@@ -42,15 +44,17 @@ class Session:
         self.current = None  # the agent cell now running, if any
         self.ns = make_namespace()
         self.executor = Executor(self.ns)
-        self.pending = []  # output waiting for the pump: [cell_id, stream, bytes]
-        self.capture = Capture(self._sink)
-        self.pump_wake = threading.Condition(self.capture.lock)
+        self.pending = []  # output waiting for the pump: [cell_id, stream, bytes, offset]
+        self.background = BackgroundLog(int(config.get("background_bytes", 1 << 20)))
+        self.mark = mark  # keeper.CellMark: the running cell, for the keeper's report
         self.main_thread = threading.get_ident()
+        self.capture = Capture(self._sink, self.background_output, pipes, self.main_thread, lambda: self.current, mark)
+        self.pump_wake = self.capture.changed
         self.handlers = {
             "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
             "complete": self.op_complete, "poll": self.op_poll, "cells": self.op_cells,
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
-            "claim": self.op_claim, "cancel": self.op_cancel,
+            "claim": self.op_claim, "cancel": self.op_cancel, "output": self.op_output,
         }
         from pythond_agent import asynccells
 
@@ -60,7 +64,7 @@ class Session:
             self.handlers[op] = lambda header, blobs, op=op: self._repl_op(op, header, blobs)
 
     # -- output ----------------------------------------------------------------------
-    def _sink(self, stream, data):
+    def _sink(self, stream, data, offset):
         cell = self.current
         if cell is None or cell.origin == "human":
             self.background_output(stream, data)
@@ -69,25 +73,33 @@ class Session:
             self.repl.agent_output(cell, data)
         kept = cell.add_output(stream, data, self.max_output)
         if kept:
-            self.pending.append((cell.id, stream, kept))
-            self.pump_wake.notify()
+            self.pending.append((cell.id, stream, kept, offset))
+            self.pump_wake.notify_all()
 
     def background_output(self, stream, data):
-        """Output while no agent cell runs (background threads, children): the human's screen."""
+        """Output of no cell (threads and children of ended cells, anything between cells):
+        kept in the background log and shown on the human's screen. Caller holds the lock."""
+        self.background.add(stream, data)
         if self.repl is not None:
             self.repl.background(data)
 
     def _send_pending(self):
-        """Send queued output events. Caller holds the capture lock, which keeps the order."""
+        """Send queued output events, then take their bytes out of the capture pipes: until
+        they are written, the keeper can still hand them over. Caller holds the capture lock,
+        which keeps the order. "o" is the offset of the frame's first byte in its stream."""
         pending, self.pending = self.pending, []
-        for cell_id, stream, data in pending:
+        for cell_id, stream, data, offset in pending:
             for i in range(0, len(data), 1 << 20):
-                self.send({"k": "ev", "ev": "out", "c": cell_id, "s": stream}, [data[i : i + (1 << 20)]])
+                self.send({"k": "ev", "ev": "out", "c": cell_id, "s": stream, "o": offset + i}, [data[i : i + (1 << 20)]])
+        link = self.link
+        if pending and link is not None:
+            link.wait_written()
+        self.capture.consume()
 
     def _pump(self):
         with self.capture.lock:
             while True:
-                while not self.pending:
+                while not self.pending and not self.capture.unconsumed():
                     self.pump_wake.wait()
                 self._send_pending()
 
@@ -228,7 +240,19 @@ class Session:
         return result, blobs
 
     def op_cells(self, header, blobs):
-        return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted}, ()
+        with self.capture.lock:
+            background = self.background.summary()
+        return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted,
+                "background": background}, ()
+
+    def op_output(self, header, blobs):
+        """The background log after byte offset "since" (what belongs to no cell)."""
+        since = header.get("since", 0)
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            raise ValueError('"since" must be a byte offset (an integer >= 0)')
+        with self.capture.lock:
+            self.capture.drain()
+            return self.background.since(since)
 
     def op_info(self, header, blobs):
         return self.hello(), ()
@@ -308,10 +332,13 @@ class Session:
                 cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": "Cancelled: cancelled before it ran\n"}
                 self._report_done(cell)
                 return
+            self.capture.drain()  # what came before the cell is not the cell's
             cell.state = "running"
             cell.started_at = time.time()
             self.capture.install()
             self.current = cell
+        self.mark.set(cell.id)
+        self.capture.cell_started()
         # No "start" event here: the daemon does not use it, and one frame less per cell is one
         # write and one daemon wake-up less on the run round trip (docs/PERFORMANCE.md).
         if self.repl is not None:
@@ -320,6 +347,7 @@ class Session:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:
             ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+        self.capture.cell_ended()
         if value is not None:
             self.capture.write(STDOUT, (value + "\n").encode("utf-8", "backslashreplace"))
         if error is not None:
@@ -338,6 +366,7 @@ class Session:
                 cell.chunks.append([STDERR, bytearray(note.encode())])
                 self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note.encode()])
             self._report_done(cell)
+        self.mark.clear()
         if self.repl is not None:
             self.repl.agent_end(cell)
 
@@ -368,7 +397,11 @@ def main(pin, pout, config):
         server = _listen(config["socket"])
         if config.get("cwd"):
             os.chdir(config["cwd"])
-        session = Session(config, server)
+        pipes = open_pipes()
+        from pythond_agent import keeper
+
+        mark = keeper.fork(pipes, server, config["socket"], (pin, pout))  # returns in the child
+        session = Session(config, server, pipes, mark)
     except BaseException as e:  # tell the daemon why, instead of a bare EOF
         import traceback
 

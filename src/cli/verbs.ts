@@ -11,6 +11,7 @@ usage: pysh <verb> [options] <session> ...
   fork <session> CODE...     run code in a forked copy, merge new names back
   poll <session> [cell_id]   state and output of a cell (--wait [SECONDS])
   cells <session>            list cells
+  output <session>           output of no cell: threads/children after their cell (--since SEQ)
   ls                         list sessions (--json)
   status <session>           session health (JSON)
   vars <session>             namespace names (JSON)
@@ -39,6 +40,7 @@ export const verbs: Record<string, () => Promise<Command>> = {
   kill: async () => (await import("./commands/session-query.js")).kill,
   cells: async () => (await import("./commands/session-query.js")).cells,
   attach: async () => (await import("./commands/attach.js")).attach,
+  output: async () => (await import("./commands/output.js")).output,
 };
 
 export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {

@@ -6,7 +6,7 @@ import type { WebSocket } from "ws";
 import type { DaemonContext, ConnInfo } from "./context.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
-import { pollCell } from "./cell-ops.js";
+import { pollCell, backgroundOutput } from "./cell-ops.js";
 import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
 import { throttle } from "./backpressure.js";
 import { LinkRemoteError } from "../link/link.js";
@@ -133,9 +133,23 @@ export const ops: Record<string, Op> = {
   },
   async poll(call) {
     const cell = str(call.req, "cell", false) || undefined;
-    const r = await pollCell(session(call), cell);
+    const s = session(call);
+    if (s.isDead()) {
+      // A cell the session died in: what it wrote (its last words included), and why.
+      const lost = cell ? s.lostCells.get(cell) : [...s.lostCells.values()].pop();
+      if (lost) {
+        const { output, reason, ...rest } = lost;
+        return { ...rest, state: "dead", ok: false, output: output.toString("utf8"), error: { type: "SessionDead", message: reason, traceback: "" } };
+      }
+    }
+    const r = await pollCell(s, cell);
     const { output, chunks, ...rest } = r;
     return { ...rest, output: output.toString("utf8") };
+  },
+  async output(call) {
+    const since = call.req.since ?? 0;
+    if (!Number.isSafeInteger(since) || (since as number) < 0) throw new DaemonError("bad_request", '"since" must be an integer >= 0');
+    return backgroundOutput(session(call), since as number);
   },
   async cancel(call) {
     const cell = str(call.req, "cell");

@@ -54,6 +54,25 @@ interface CellWatch {
   logDropped: number;
 }
 
+/** A cell the session died in (or with queued): what the daemon saw of it, for poll. */
+export interface LostCell {
+  cell_id: string;
+  mode: string;
+  output: Buffer;
+  reason: string;
+}
+
+/** What a dead agent's keeper hands over (agent/pythond_agent/keeper.py). */
+interface LastWords {
+  cell: string | null;
+  reason: string;
+  /** Each chunk starts at `offset` in its stream (what output frames' "o" count). */
+  chunks: { stream: number; offset: number; data: Buffer }[];
+}
+
+/** Lost cells kept per dead session for poll (their output is capped like session.log's). */
+const LOST_CELLS_KEPT = 16;
+
 export interface Hello {
   name: string;
   pid: number;
@@ -81,6 +100,46 @@ export class SessionDeadError extends Error {
 
 export function newCellId(): string {
   return randomHex(6);
+}
+
+/**
+ * The last words of an agent whose interpreter has died: its keeper answers on the agent's
+ * socket with what the capture pipes still held and the exit status. undefined if nobody
+ * answers so (an agent from an older pythond, a session ended on purpose, a live agent).
+ */
+function lastWords(path: string, timeoutMs: number): Promise<LastWords | undefined> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (v: LastWords | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      link?.shutdown(null);
+      sock.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    const sock = connect(path);
+    let link: Link | undefined;
+    sock.once("error", () => done(undefined));
+    sock.once("connect", () => {
+      link = new Link(sock, sock, {
+        onEvent: (f) => {
+          const h = f.header;
+          if (h.k !== "last") return done(undefined);
+          const streams = Array.isArray(h.s) ? (h.s as unknown[]) : [];
+          const offsets = Array.isArray(h.o) ? (h.o as unknown[]) : [];
+          const chunks = f.blobs.map((data, i) => ({
+            stream: Number(streams[i]) === STDERR ? STDERR : STDOUT,
+            offset: Number.isSafeInteger(offsets[i]) ? (offsets[i] as number) : -1,
+            data: Buffer.from(data),
+          }));
+          done({ cell: typeof h.cell === "string" ? h.cell : null, reason: typeof h.reason === "string" ? h.reason : "", chunks });
+        },
+        onClose: () => done(undefined),
+      });
+    });
+  });
 }
 
 function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
@@ -111,6 +170,14 @@ export class Session {
   spawnOptions?: SpawnSessionOptions;
   checkpoint: Checkpoint;
   private readonly watches = new Map<string, CellWatch>();
+  /** Cells in flight when the agent died, newest last (poll of a dead session). */
+  readonly lostCells = new Map<string, LostCell>();
+  /** Output of no cell the keeper handed over at the agent's death. */
+  lastBackground: { stream: number; data: Buffer }[] = [];
+  /** Per stream, the offset after the last byte of output received (frames' "o"). */
+  private readonly received: Record<number, number> = { [STDOUT]: 0, [STDERR]: 0 };
+  /** Set by kill(): the agent is ended on purpose, so there are no last words to collect. */
+  private ending = false;
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
   private sock?: Socket;
@@ -204,17 +271,22 @@ export class Session {
       return;
     }
     if (h.ev === "out") {
-      if (!watch) return;
       const data = f.blobs[0] ?? Buffer.alloc(0);
       const stream = Number(h.s);
-      if (watch.logBytes < LOG_OUTPUT_LIMIT) {
-        const keep = data.subarray(0, LOG_OUTPUT_LIMIT - watch.logBytes);
-        watch.log.push(Buffer.from(keep));
-        watch.logBytes += keep.length;
-        watch.logDropped += data.length - keep.length;
-      } else watch.logDropped += data.length;
-      for (const l of watch.listeners) l.output?.(stream, data);
+      if (typeof h.o === "number" && stream in this.received) this.received[stream] = Math.max(this.received[stream], h.o + data.length);
+      if (watch) this.deliver(watch, stream, data);
     } else if (h.ev === "done") this.cellEnded(h as unknown as CellResult);
+  }
+
+  /** Output of a watched cell: to its session.log entry (capped) and its listeners. */
+  private deliver(watch: CellWatch, stream: number, data: Buffer): void {
+    if (watch.logBytes < LOG_OUTPUT_LIMIT) {
+      const keep = data.subarray(0, LOG_OUTPUT_LIMIT - watch.logBytes);
+      watch.log.push(Buffer.from(keep));
+      watch.logBytes += keep.length;
+      watch.logDropped += data.length - keep.length;
+    } else watch.logDropped += data.length;
+    for (const l of watch.listeners) l.output?.(stream, data);
   }
 
   /** A cell's done record arrived (as an event, or as the reply to a waiting exec). */
@@ -234,15 +306,48 @@ export class Session {
   private onLinkClosed(err: Error | null): void {
     if (this.state === "dead") return;
     this.state = "dead";
-    // The child's exit event may trail the socket close by a moment.
-    setTimeout(() => {
-      this.deathReason = this.killNote || this.exitNote || (err ? err.message : "agent closed its connection");
-      const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
-      for (const [, w] of this.watches) for (const l of w.listeners) l.lost?.(reason);
-      this.watches.clear();
-      this.deathMessage = reason;
-      for (const f of this.deathListeners) f(reason);
-    }, this.child ? 30 : 0);
+    void this.die(err);
+  }
+
+  /**
+   * The agent is gone: first what it wrote last (its keeper drains the capture pipes after the
+   * interpreter died and hands that over with the exit status), then the death, so a caller
+   * sees a crashing cell's output before the error.
+   */
+  private async die(err: Error | null): Promise<void> {
+    const last = this.ending ? undefined : await lastWords(this.info.socket, 2000);
+    if (last) {
+      const watch = last.cell ? this.watches.get(last.cell) : undefined;
+      for (const chunk of last.chunks) {
+        const { stream } = chunk;
+        // Bytes the interpreter wrote to us just before it died may still be in its pipes.
+        const seen = chunk.offset >= 0 ? Math.max(0, this.received[stream] - chunk.offset) : 0;
+        const data = chunk.data.subarray(Math.min(seen, chunk.data.length));
+        if (!data.length) continue;
+        if (watch) this.deliver(watch, stream, data);
+        else this.lastBackground.push({ stream, data });
+      }
+    } else if (this.child && !this.exitNote) {
+      await new Promise((r) => setTimeout(r, 30)); // an old agent: its exit event may trail the close
+    }
+    this.deathReason = this.killNote || last?.reason || this.exitNote || (err ? err.message : "agent closed its connection");
+    const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
+    for (const [cellId, w] of this.watches) {
+      this.lostCells.set(cellId, { cell_id: cellId, mode: w.mode, output: Buffer.concat(w.log), reason });
+      if (w.mode !== "replay" && !this.ending) {
+        const output = Buffer.concat(w.log).toString("utf8") + `\n[pythond: ${reason}]`;
+        this.checkpoint.record(w.code, false, output, w.logDropped);
+      }
+      for (const l of w.listeners) l.lost?.(reason);
+    }
+    while (this.lostCells.size > LOST_CELLS_KEPT) this.lostCells.delete(this.lostCells.keys().next().value as string);
+    if (this.lastBackground.length && !this.ending) {
+      const text = Buffer.concat(this.lastBackground.map((c) => c.data)).toString("utf8");
+      this.checkpoint.record("# (output of no cell, written before the session died)", false, text + `\n[pythond: ${reason}]`);
+    }
+    this.watches.clear();
+    this.deathMessage = reason;
+    for (const f of this.deathListeners) f(reason);
   }
 
   /** The full death message (with its reason) once known; a moment after the link closes. */
@@ -253,7 +358,7 @@ export class Session {
   private async deathError(): Promise<Error> {
     if (this.deathMessage) return new SessionDeadError(this.deathMessage);
     const reason = await new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), 1000);
+      const timer = setTimeout(() => resolve(undefined), 3000);
       this.onDeath((r) => {
         clearTimeout(timer);
         resolve(r);
@@ -284,8 +389,10 @@ export class Session {
       const reply = await this.link.request("exec", { cell: cellId, mode }, [Buffer.from(code, "utf8")]);
       return reply.result;
     } catch (e) {
+      // A death is reported after its last words, which go to this cell's watch (die()).
+      if (this.isDead()) throw await this.deathError();
       this.watches.delete(cellId);
-      throw this.isDead() ? await this.deathError() : e;
+      throw e;
     }
   }
 
@@ -312,8 +419,10 @@ export class Session {
       this.cellEnded(result);
       return result;
     } catch (e) {
+      // A death is reported after its last words, which go to this cell's watch (die()).
+      if (this.isDead()) throw await this.deathError();
       this.watches.delete(cellId);
-      throw this.isDead() ? await this.deathError() : e;
+      throw e;
     }
   }
 
@@ -345,6 +454,7 @@ export class Session {
 
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
   async kill(): Promise<void> {
+    this.ending = true;
     this.checkpoint.close();
     const alive = () => {
       try {

@@ -6,6 +6,8 @@ export const HELP = `usage: pysh poll [--wait [SECONDS]] [--json] <session> [cel
 
 Prints {"cell_id", "status": "running"|"done", "output"} as pythond 0.4 did,
 with "error": true for a failed cell; {"status": "idle"} if there are no cells.
+A cell the session died in has "status": "dead" (its output kept up to the end),
+then the reason on stderr, exit 1.
 Fork cells add "merged" and "skipped" (the names merged back / left out).
   --wait [SECONDS]  block until the cell is done (at most SECONDS, default 24 h);
                     exit 124 if it is still running when the wait ends
@@ -42,6 +44,12 @@ export async function poll(argv: string[]): Promise<number> {
     if (r.state === "idle") return out(pyJson({ status: "idle" })), EXIT_OK;
     if (r.state === "unknown" || r.state === "evicted") {
       out(pyJson({ cell_id: cell, status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" }));
+      return EXIT_ERROR;
+    }
+    if (r.state === "dead") {
+      // The session died in this cell: its output, then the reason, as run prints them.
+      out(pyJson({ cell_id: r.cell_id, status: "dead", output: String(r.output).replace(/\n+$/, ""), error: true }));
+      process.stderr.write(`ERR ${r.error?.message ?? "session dead"}\n`);
       return EXIT_ERROR;
     }
     const reply: Record<string, unknown> = { cell_id: r.cell_id, status: r.state === "done" ? "done" : "running", output: String(r.output).replace(/\n+$/, "") };
