@@ -1,0 +1,48 @@
+// `pythond mcp`: assemble the tools (python_* and any --tools files), then serve them over
+// stdio (the default: the client spawns us) or Streamable HTTP (--http).
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { readConfig } from "./config.js";
+import { pythonTools, type McpTool } from "./python-tools.js";
+import { ToolFiles } from "./tool-files.js";
+import { createServer } from "./server.js";
+import { closeDaemon } from "./connection.js";
+import { serveHttp } from "./http.js";
+import { loadOrCreateToken, tokenPath } from "./token.js";
+
+export interface McpOptions {
+  http?: string;
+  tools: string[];
+  via?: string;
+  session?: string;
+}
+
+export async function serveMcp(opts: McpOptions): Promise<number> {
+  const cfg = readConfig(process.env, opts.session);
+  const tools: McpTool[] = pythonTools(cfg);
+  const files = new ToolFiles(opts.via ? opts.via.trim().split(/\s+/) : [], cfg);
+  for (const file of opts.tools) tools.push(...(await files.publish(file)));
+  const names = new Set<string>();
+  for (const t of tools) {
+    if (names.has(t.name)) throw new Error(`two tools are named ${t.name}: rename a class or method`);
+    names.add(t.name);
+  }
+  const ended = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+    if (!opts.http) process.stdin.once("end", resolve).once("close", resolve);
+  });
+  let closeHttp: (() => Promise<void>) | undefined;
+  if (opts.http) {
+    const token = loadOrCreateToken();
+    const h = await serveHttp(opts.http, token, () => createServer(tools));
+    closeHttp = h.close;
+    process.stderr.write(`pythond mcp: serving ${h.url} (token in ${tokenPath()})\n`);
+  } else {
+    await createServer(tools).connect(new StdioServerTransport());
+  }
+  await ended;
+  await closeHttp?.();
+  await files.close();
+  closeDaemon();
+  return 0;
+}
