@@ -5,6 +5,8 @@ Answered on the reader thread while a cell may run, so no user code runs here: p
 short; anything else by its type, plus length or shape where the type is a known one.
 """
 
+from types import ModuleType
+
 _MAX = 120
 _ITEMS = 8
 _SCALARS = (int, float, complex, bool, type(None))
@@ -43,8 +45,8 @@ def _other(v):
     t = type(v)
     mod = getattr(t, "__module__", "") or ""
     name = getattr(t, "__qualname__", t.__name__)
-    if t.__name__ == "module":
-        return "<module %s>" % getattr(v, "__name__", "?")
+    if isinstance(v, ModuleType):  # the lazily imported preloads too, without loading them
+        return "<module %s>" % v.__dict__.get("__name__", "?")
     if isinstance(v, type):
         return "<class %s.%s>" % (v.__module__, v.__qualname__)
     if callable(v) and hasattr(v, "__code__"):

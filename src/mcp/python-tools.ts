@@ -76,7 +76,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         extra.signal.addEventListener("abort", onAbort, { once: true });
         try {
           const view = await inSession(session, (c) => cells.run(c, session, a.code, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }, (id) => (cell = id)));
-          return cellResult(view, cfg.maxImage);
+          return cellResult(view, cfg.maxImage, cfg.maxOutput);
         } finally {
           stop();
           extra.signal.removeEventListener("abort", onAbort);
@@ -99,7 +99,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         const stop = reportProgress(extra, cfg.progressMs, () => cells.lastLine(session, a.cell ?? null));
         try {
           const c = await daemon();
-          return cellResult(await cells.wait(c, session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage);
+          return cellResult(await cells.wait(c, session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput);
         } finally {
           stop();
         }
@@ -194,7 +194,12 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         const names: string[] = r.vars ?? [];
         if (!names.length) return text(`[no variables in ${session}]`);
         const reprs: Record<string, string> = r.reprs ?? {};
-        return text(names.map((n) => (reprs[n] !== undefined ? `${n} = ${reprs[n]}` : n)).join("\n"));
+        // Modules (the session's preloads among them) go on one line: the variables are the news.
+        const isModule = (n: string) => /^<module /.test(reprs[n] ?? "");
+        const lines = names.filter((n) => !isModule(n)).map((n) => (reprs[n] !== undefined ? `${n} = ${reprs[n]}` : n));
+        const modules = names.filter(isModule);
+        if (modules.length) lines.push(`modules: ${modules.join(", ")}`);
+        return text(lines.join("\n"));
       },
     },
   ];

@@ -19,13 +19,24 @@ export const text = (t: string, isError = false): ToolResult => ({ content: [{ t
 
 export const imageUri = (session: string, cell: string, n: number) => `${cellUri(session, cell)}/images/${n}`;
 
+/** The session echoes a shown value on stdout and a traceback on stderr (for pysh); a result
+ * reports each once, in its own place. */
+function withoutEcho(stream: string, echo: string | null | undefined): string {
+  if (!echo) return stream;
+  const e = echo.endsWith("\n") ? echo : echo + "\n";
+  return stream.endsWith(e) ? stream.slice(0, stream.length - e.length) : stream;
+}
+
 function summary(v: CellView): string {
   const parts: string[] = [];
-  if (v.stdout) parts.push(v.stdout.replace(/\n$/, ""));
-  if (v.stderr) parts.push(`[stderr]\n${v.stderr.replace(/\n$/, "")}`);
-  if (v.state === "done") {
+  const done = v.state === "done";
+  const stdout = done ? withoutEcho(v.stdout, v.value) : v.stdout;
+  const stderr = done ? withoutEcho(v.stderr, v.error?.traceback) : v.stderr;
+  if (stdout) parts.push(stdout.replace(/\n$/, ""));
+  if (stderr) parts.push(`[stderr]\n${stderr.replace(/\n$/, "")}`);
+  if (done) {
     if (v.error) parts.push(`[error] ${v.error.type}: ${v.error.message}\n${v.error.traceback.replace(/\n$/, "")}`);
-    else if (v.value !== null) parts.push(v.stdout || v.stderr ? `[value]\n${v.value}` : v.value);
+    else if (v.value !== null) parts.push(!parts.length ? v.value : v.value.includes("\n") ? `[value]\n${v.value}` : `[value] ${v.value}`);
     if (v.dropped) parts.push(`[pythond: ${v.dropped} bytes of output were over the session's cap and not kept]`);
   } else if (v.state === "running" || v.state === "queued") {
     parts.push(
@@ -59,11 +70,11 @@ async function imageContent(v: CellView, maxImage: number): Promise<Content[]> {
   return out;
 }
 
-export async function cellResult(v: CellView, maxImage: number): Promise<ToolResult> {
+export async function cellResult(v: CellView, maxImage: number, maxText: number): Promise<ToolResult> {
   const content: Content[] = [{ type: "text", text: summary(v) }];
   if (v.state === "done" && v.cellId) {
     content.push(...(await imageContent(v, maxImage)));
-    for (const r of v.rich) content.push({ type: "text", text: r.text });
+    for (const r of v.rich) content.push({ type: "text", text: r.text.length > maxText ? `${r.text.slice(0, maxText)}\n[pythond: ${r.mime} cut at ${maxText} characters]` : r.text });
   }
   return { content, ...(v.state === "done" && v.ok === false ? { isError: true } : {}) };
 }
