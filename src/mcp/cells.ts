@@ -39,7 +39,8 @@ const MAX_TRACKED = 256;
 class TrackedCell {
   readonly stdout: OutputWindow;
   readonly stderr: OutputWindow;
-  lastLine = "";
+  /** The last few KB of output, for the latest line (output arrives in pieces: "step", " 3\n"). */
+  private recent = "";
   outcome: CellOutcome | null = null;
   failure: Error | null = null;
   readonly settled: Promise<void>;
@@ -55,9 +56,12 @@ class TrackedCell {
 
   private add(stream: number, data: Buffer): void {
     (stream === 2 ? this.stderr : this.stdout).add(data);
-    const text = data.subarray(Math.max(0, data.length - 4096)).toString("utf8");
-    const lines = text.split("\n").filter((l) => l.trim());
-    if (lines.length) this.lastLine = lines[lines.length - 1].slice(-200);
+    this.recent = (this.recent + data.subarray(Math.max(0, data.length - 4096)).toString("utf8")).slice(-4096);
+  }
+
+  get lastLine(): string {
+    const lines = this.recent.split("\n").filter((l) => l.trim());
+    return lines.length ? lines[lines.length - 1].slice(-200) : "";
   }
 
   /** The output since the last view, and the outcome if there is one; windows start anew. */
