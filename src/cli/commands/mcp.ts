@@ -26,6 +26,14 @@ export async function mcp(argv: string[]): Promise<number> {
     if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}' (see pythond mcp --help)`);
     if (opts.via !== undefined && !opts.tools) throw new UsageError("--via needs --tools");
     if (opts.session !== undefined && !/^[a-z0-9_-]{1,80}$/.test(opts.session)) throw new UsageError("--session wants a session name (a-z, 0-9, _, -)");
+    if (opts.http !== undefined) {
+      const { parseListen } = await import("../../mcp/http.js");
+      try {
+        parseListen(opts.http);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     const { serveMcp } = await import("../../mcp/main.js");
     return await serveMcp({ http: opts.http, tools: opts.tools ?? [], via: opts.via, session: opts.session });
   } catch (e) {
