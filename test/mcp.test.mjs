@@ -178,3 +178,22 @@ test("bad arguments are InvalidParams errors naming the argument", async () => {
   const r = await c.callTool({ name: "python_wait", arguments: { cell: "zz" } });
   assert.equal(r.isError, true);
 });
+
+test("a daemon that dies mid-cell loses nothing: python_wait reads the rest from the next daemon", async () => {
+  const code = "import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    time.sleep(0.5)\n'survived'";
+  const first = await run(code, { timeout_s: 0.7 });
+  const t0 = textOf(first);
+  const cell = /cell ([0-9a-f]{12}) is still running/.exec(t0)[1];
+  d.daemon.kill("SIGKILL");
+  await new Promise((r) => d.daemon.once("exit", r));
+  await d.start(); // re-adopts the session, its cell still running
+  let all = t0 + "\n";
+  const handOver = /^\[cell [0-9a-f]{12} is still running/;
+  for (let i = 0; i < 20 && handOver.test(all.trimEnd().split("\n").pop()); i++) {
+    const w = await c.callTool({ name: "python_wait", arguments: { cell, timeout_s: 5 } });
+    assert.equal(w.isError, undefined, textOf(w));
+    all += textOf(w) + "\n";
+  }
+  const lines = all.split("\n").filter((l) => l.trim() && !handOver.test(l));
+  assert.deepEqual(lines, [...Array.from({ length: 6 }, (_, i) => `tick ${i}`), "[value] survived"]);
+});

@@ -5,7 +5,7 @@
 // stderr apart; a cell this server did not start (fired by pysh, or from before a restart of
 // the server) is read with poll.
 import type { Client, CellOutcome } from "../client/client.js";
-import { DaemonRequestError } from "../client/errors.js";
+import { DaemonRequestError, ConnectError } from "../client/errors.js";
 import { randomHex } from "../util/random.js";
 import { OutputWindow } from "./output-window.js";
 
@@ -35,6 +35,8 @@ export interface WaitOptions {
 export const cellUri = (session: string, cell: string) => `pythond://sessions/${session}/cells/${cell}`;
 
 const MAX_TRACKED = 256;
+/** How long a cell whose daemon went away waits for the next one. */
+const RECONNECT_MS = 10_000;
 
 class TrackedCell {
   readonly stdout: OutputWindow;
@@ -43,6 +45,8 @@ class TrackedCell {
   private recent = "";
   outcome: CellOutcome | null = null;
   failure: Error | null = null;
+  /** Bytes of output (both streams) up to the last view: where a poll picks up. */
+  delivered = 0;
   readonly settled: Promise<void>;
 
   constructor(readonly session: string, readonly id: string, cap: number, start: (out: (s: number, d: Buffer) => void) => Promise<CellOutcome>) {
@@ -82,6 +86,7 @@ class TrackedCell {
       dropped: o?.dropped ?? 0,
       duration: o?.duration ?? null,
     };
+    this.delivered += this.stdout.total + this.stderr.total;
     this.stdout.reset();
     this.stderr.reset();
     return v;
@@ -105,10 +110,10 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 export class Cells {
   private readonly tracked = new Map<string, TrackedCell>();
   private readonly latest = new Map<string, string>();
-  /** Characters of a polled cell's output already shown, by session/cell. */
+  /** Bytes of a polled cell's output already shown, by session/cell. */
   private readonly polledSeen = new Map<string, number>();
 
-  constructor(private readonly cap: number) {}
+  constructor(private readonly cap: number, private readonly connect: () => Promise<Client>) {}
 
   /** The latest output line of a cell being waited for (progress messages). */
   lastLine(session: string, cell: string | null): string {
@@ -116,7 +121,8 @@ export class Cells {
   }
 
   /** Start a cell and wait for it up to the budget. Rejects for protocol errors (no session…). */
-  async run(client: Client, session: string, code: string, opts: WaitOptions, onStart?: (cell: string) => void): Promise<CellView> {
+  async run(session: string, code: string, opts: WaitOptions, onStart?: (cell: string) => void): Promise<CellView> {
+    const client = await this.connect();
     const id = randomHex(6);
     const cell = new TrackedCell(session, id, this.cap, (output) => client.run(session, code, { output }, id));
     this.remember(cell);
@@ -125,35 +131,42 @@ export class Cells {
   }
 
   /** Wait for a cell (the session's latest without one) up to the budget. */
-  async wait(client: Client, session: string, cellId: string | undefined, opts: WaitOptions): Promise<CellView> {
+  async wait(session: string, cellId: string | undefined, opts: WaitOptions): Promise<CellView> {
     const id = cellId ?? this.latest.get(session);
     const cell = id ? this.tracked.get(`${session}/${id}`) : undefined;
     if (cell) return this.await(cell, opts);
-    return this.poll(client, session, cellId, opts);
+    return this.poll(session, cellId, opts);
   }
 
   private async await(cell: TrackedCell, opts: WaitOptions): Promise<CellView> {
+    const started = Date.now();
     await Promise.race([cell.settled, pause(opts.budgetMs, opts.signal)]);
     if (cell.failure) {
       this.forget(cell);
-      throw cell.failure;
+      if (!(cell.failure instanceof ConnectError)) throw cell.failure;
+      // The daemon went away mid-cell. The session's agent lives on and the next daemon
+      // re-adopts it: read the rest of the cell from there, from where the last result stopped.
+      if (cell.delivered) this.polledSeen.set(`${cell.session}/${cell.id}`, cell.delivered);
+      await this.reconnect(RECONNECT_MS);
+      return this.poll(cell.session, cell.id, { ...opts, budgetMs: Math.max(0, opts.budgetMs - (Date.now() - started)) });
     }
     const v = cell.view();
     if (v.state === "done") this.forget(cell);
     return v;
   }
 
-  private async poll(client: Client, session: string, cellId: string | undefined, opts: WaitOptions): Promise<CellView> {
+  private async poll(session: string, cellId: string | undefined, opts: WaitOptions): Promise<CellView> {
+    const client = await this.connect();
     const waitS = Math.max(0, Math.floor(opts.budgetMs / 1000));
     const fields: Record<string, unknown> = { session, wait: waitS };
     if (cellId) fields.cell = cellId;
     const r = await client.request("poll", fields);
     const id: string | null = r.cell_id ?? cellId ?? null;
     const key = `${session}/${id}`;
-    const all: string = r.output ?? "";
+    const all = Buffer.from(r.output ?? "", "utf8");
     const seen = this.polledSeen.get(key) ?? 0;
     const window = new OutputWindow(this.cap);
-    window.add(Buffer.from(all.slice(seen), "utf8"));
+    window.add(all.subarray(Math.min(seen, all.length)));
     const done = r.state === "done";
     if (done) this.polledSeen.delete(key);
     else if (id) this.polledSeen.set(key, all.length);
@@ -171,6 +184,20 @@ export class Cells {
       dropped: r.dropped ?? 0,
       duration: r.duration ?? null,
     };
+  }
+
+  /** Wait for a daemon to answer again (a restart takes a moment), up to ms. */
+  private async reconnect(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    for (;;) {
+      try {
+        await this.connect();
+        return;
+      } catch (e) {
+        if (!(e instanceof ConnectError) || Date.now() > until) throw e;
+        await pause(200);
+      }
+    }
   }
 
   private remember(cell: TrackedCell): void {

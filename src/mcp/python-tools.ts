@@ -22,7 +22,7 @@ const TIMEOUT = { type: "number", minimum: 0, description: "Seconds to wait befo
 const json = (v: unknown) => JSON.stringify(v, null, 1);
 
 export function pythonTools(cfg: McpConfig): McpTool[] {
-  const cells = new Cells(cfg.maxOutput);
+  const cells = new Cells(cfg.maxOutput, daemon);
   const budgetMs = (t: unknown) => Math.min(typeof t === "number" ? t : cfg.budgetS, cfg.maxBudgetS) * 1000;
 
   /** Run fn; the default session is created when it does not exist yet. */
@@ -75,7 +75,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         const onAbort = () => void (cell && stopCell(session, cell));
         extra.signal.addEventListener("abort", onAbort, { once: true });
         try {
-          const view = await inSession(session, (c) => cells.run(c, session, a.code, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }, (id) => (cell = id)));
+          const view = await inSession(session, () => cells.run(session, a.code, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }, (id) => (cell = id)));
           return cellResult(view, cfg.maxImage, cfg.maxOutput);
         } finally {
           stop();
@@ -98,8 +98,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         if (a.cell !== undefined && !/^[0-9a-f]{12}$/.test(a.cell)) return text('python_wait: "cell" must be 12 lowercase hex digits', true);
         const stop = reportProgress(extra, cfg.progressMs, () => cells.lastLine(session, a.cell ?? null));
         try {
-          const c = await daemon();
-          return cellResult(await cells.wait(c, session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput);
+          return cellResult(await cells.wait(session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput);
         } finally {
           stop();
         }
