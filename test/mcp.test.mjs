@@ -3,7 +3,8 @@
 // python_run to python_wait, cancellation, caps and resources, errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { TestDaemon } from "./helpers/daemon.mjs";
+import { spawn } from "node:child_process";
+import { TestDaemon, BIN } from "./helpers/daemon.mjs";
 import { mcpStdio, textOf } from "./helpers/mcp-client.mjs";
 
 let d;
@@ -175,8 +176,25 @@ test("bad arguments are InvalidParams errors naming the argument", async () => {
   await assert.rejects(c.callTool({ name: "python_run", arguments: { code: "1", bogus: 1 } }), /unknown argument "bogus"/);
   await assert.rejects(c.callTool({ name: "python_new", arguments: { session: "e", env: { A: 1 } } }), /"env" "A" must be a string/);
   await assert.rejects(c.callTool({ name: "no_such_tool", arguments: {} }), /unknown tool/);
-  const r = await c.callTool({ name: "python_wait", arguments: { cell: "zz" } });
-  assert.equal(r.isError, true);
+  await assert.rejects(c.callTool({ name: "python_wait", arguments: { cell: "zz" } }), /"cell" must match/);
+  await assert.rejects(c.callTool({ name: "python_run", arguments: { code: "1", session: "../Up" } }), /"session" must match/);
+});
+
+test("garbage on stdin is skipped; a message over 16 MiB ends the server with a reason", async () => {
+  const child = spawn(process.execPath, [BIN("pythond"), "mcp"], { env: d.env, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b) => (out += b));
+  child.stderr.on("data", (b) => (err += b));
+  child.stdin.on("error", () => {}); // the server may end before it read all of the big write
+  const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+  child.stdin.write("this is not json\n{\"jsonrpc\": 5}\n" + JSON.stringify(init) + "\n");
+  for (let i = 0; i < 100 && !out.includes('"id":1'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /"serverInfo":\{"name":"pythond"/);
+  const exited = new Promise((r) => child.once("exit", (code) => r(code)));
+  child.stdin.write(Buffer.alloc(17 * 1024 * 1024, 0x61));
+  assert.equal(await exited, 0);
+  assert.match(err, /exceeded maximum size/);
 });
 
 test("a daemon that dies mid-cell loses nothing: python_wait reads the rest from the next daemon", async () => {

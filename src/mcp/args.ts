@@ -1,6 +1,7 @@
 // Tool arguments checked against the JSON-schema subset our tools declare (type, minimum,
 // enum, const, items, properties, required, additionalProperties, anyOf), so garbage gets a
 // clear InvalidParams error naming the argument instead of a failure deep in a session.
+// (pattern too: session names and cell ids.)
 import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 
 export interface Schema {
@@ -29,6 +30,7 @@ function misfit(s: any, v: unknown, depth = 0): string | null {
     if (!ok) return `must be ${/^[aeiou]/.test(s.type) ? "an" : "a"} ${s.type}`;
   }
   if (typeof v === "number" && typeof s.minimum === "number" && v < s.minimum) return `must be >= ${s.minimum}`;
+  if (typeof v === "string" && typeof s.pattern === "string" && !new RegExp(s.pattern).test(v)) return `must match ${s.pattern}`;
   if (Array.isArray(v) && s.items) {
     for (let i = 0; i < v.length; i++) {
       const m = misfit(s.items, v[i], depth + 1);

@@ -9,6 +9,10 @@ import { closeDaemon } from "./connection.js";
 import { serveHttp } from "./http.js";
 import { loadOrCreateToken, tokenPath } from "./token.js";
 
+/** Largest JSON-RPC message read from stdin (the same cap as an HTTP body); past it the
+ * transport closes and the server ends, saying why. */
+const MAX_STDIO_MESSAGE = 16 * 1024 * 1024;
+
 export interface McpOptions {
   http?: string;
   tools: string[];
@@ -26,7 +30,9 @@ export async function serveMcp(opts: McpOptions): Promise<number> {
     if (names.has(t.name)) throw new Error(`two tools are named ${t.name}: rename a class or method`);
     names.add(t.name);
   }
+  let endStdio = () => {};
   const ended = new Promise<void>((resolve) => {
+    endStdio = resolve;
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
     if (!opts.http) process.stdin.once("end", resolve).once("close", resolve);
@@ -38,7 +44,11 @@ export async function serveMcp(opts: McpOptions): Promise<number> {
     closeHttp = h.close;
     process.stderr.write(`pythond mcp: serving ${h.url} (token in ${tokenPath()})\n`);
   } else {
-    await createServer(tools).connect(new StdioServerTransport());
+    const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_STDIO_MESSAGE });
+    const server = createServer(tools);
+    server.onerror = (e) => process.stderr.write(`pythond mcp: ${e.message}\n`);
+    server.onclose = endStdio;
+    await server.connect(transport);
   }
   await ended;
   await closeHttp?.();

@@ -16,7 +16,8 @@ export interface McpTool {
   call(args: Record<string, any>, extra: Extra): Promise<ToolResult>;
 }
 
-const SESSION = { type: "string", description: 'Session name (lowercase letters, digits, "_", "-"). Default: the server\'s session, "mcp" unless configured; created on first use.' };
+const NAME_PATTERN = "^[a-z0-9_-]{1,80}$";
+const SESSION = { type: "string", pattern: NAME_PATTERN, description: 'Session name (lowercase letters, digits, "_", "-"). Default: the server\'s session, "mcp" unless configured; created on first use.' };
 const TIMEOUT = { type: "number", minimum: 0, description: "Seconds to wait before answering that the cell is still running (it keeps running). Default: under a minute (PYTHOND_MCP_BUDGET)." };
 
 const json = (v: unknown) => JSON.stringify(v, null, 1);
@@ -90,12 +91,11 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         "then, once it is done, its value, error and images (same shape as python_run). Cancelling this call stops the wait, not the cell.",
       inputSchema: {
         type: "object",
-        properties: { session: SESSION, cell: { type: "string", description: "Cell id from python_run (12 hex digits). Default: the latest cell." }, timeout_s: TIMEOUT },
+        properties: { session: SESSION, cell: { type: "string", pattern: "^[0-9a-f]{12}$", description: "Cell id from python_run (12 hex digits). Default: the latest cell." }, timeout_s: TIMEOUT },
         additionalProperties: false,
       },
       async call(a, extra) {
         const session: string = a.session ?? cfg.session;
-        if (a.cell !== undefined && !/^[0-9a-f]{12}$/.test(a.cell)) return text('python_wait: "cell" must be 12 lowercase hex digits', true);
         const stop = reportProgress(extra, cfg.progressMs, () => cells.lastLine(session, a.cell ?? null));
         try {
           return cellResult(await cells.wait(session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput);
@@ -143,7 +143,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
       inputSchema: {
         type: "object",
         properties: {
-          session: { type: "string", description: 'Session name (lowercase letters, digits, "_", "-"; up to 80).' },
+          session: { type: "string", pattern: NAME_PATTERN, description: 'Session name (lowercase letters, digits, "_", "-"; up to 80).' },
           python: { type: "string", description: "Interpreter to run (path or name on PATH). Default: python3." },
           cwd: { type: "string", description: "Working directory of the session." },
           env: { type: "object", additionalProperties: { type: "string" }, description: "Extra environment variables {NAME: value}." },
@@ -163,7 +163,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
       description: "Restart a session with a fresh interpreter and the same settings. replay: re-run its history (the successful cells) to rebuild the namespace.",
       inputSchema: {
         type: "object",
-        properties: { session: { type: "string", description: "Session name." }, replay: { type: "boolean", description: "Re-run history.py after the restart." } },
+        properties: { session: { type: "string", pattern: NAME_PATTERN, description: "Session name." }, replay: { type: "boolean", description: "Re-run history.py after the restart." } },
         required: ["session"],
         additionalProperties: false,
       },
@@ -176,7 +176,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
     {
       name: "python_kill",
       description: "End a session: its process and namespace are gone.",
-      inputSchema: { type: "object", properties: { session: { type: "string", description: "Session name." } }, required: ["session"], additionalProperties: false },
+      inputSchema: { type: "object", properties: { session: { type: "string", pattern: NAME_PATTERN, description: "Session name." } }, required: ["session"], additionalProperties: false },
       async call(a) {
         const c = await daemon();
         await c.request("kill", { session: a.session });
