@@ -30,7 +30,8 @@ function withoutEcho(stream: string, echo: string | null | undefined): string {
 function summary(v: CellView): string {
   const parts: string[] = [];
   const done = v.state === "done";
-  const stdout = done ? withoutEcho(v.stdout, v.value) : v.stdout;
+  // (A polled cell has one text for both streams: the traceback may end "stdout" then.)
+  const stdout = done ? withoutEcho(v.stdout, v.error ? v.error.traceback : v.value) : v.stdout;
   const stderr = done ? withoutEcho(v.stderr, v.error?.traceback) : v.stderr;
   if (stdout) parts.push(stdout.replace(/\n$/, ""));
   if (stderr) parts.push(`[stderr]\n${stderr.replace(/\n$/, "")}`);
