@@ -89,6 +89,20 @@ test("python_wait without a cell waits for the session's latest", async () => {
   assert.equal(textOf(w), "late");
 });
 
+test("python_wait reads a cell started elsewhere (pysh fire) through poll", async () => {
+  await d.pysh("new", "fired");
+  const f = await d.pysh("fire", "fired", "import time\nprint('fired', flush=True)\ntime.sleep(1)\n5");
+  assert.equal(f.code, 0, f.stderr);
+  const { cell_id: cell } = JSON.parse(f.stdout);
+  const w = await c.callTool({ name: "python_wait", arguments: { session: "fired", cell, timeout_s: 20 } });
+  assert.equal(textOf(w), "fired\n[value] 5");
+  const e = await d.pysh("fire", "fired", "raise KeyError('k')");
+  const bad = JSON.parse(e.stdout).cell_id;
+  const we = await c.callTool({ name: "python_wait", arguments: { session: "fired", cell: bad, timeout_s: 20 } });
+  assert.equal(we.isError, true);
+  assert.equal(textOf(we).split("Traceback (most recent call last)").length, 2, textOf(we));
+});
+
 test("progress notifications carry the latest output line while a cell runs", async () => {
   const seen = [];
   const r = await c.callTool(

@@ -8,6 +8,7 @@ import type { Client, CellOutcome } from "../client/client.js";
 import { DaemonRequestError, ConnectError } from "../client/errors.js";
 import { randomHex } from "../util/random.js";
 import { OutputWindow } from "./output-window.js";
+import { StreamView } from "./stream-view.js";
 
 export type CellState = "done" | "running" | "queued" | "unknown" | "evicted" | "idle";
 
@@ -39,8 +40,8 @@ const MAX_TRACKED = 256;
 const RECONNECT_MS = 10_000;
 
 class TrackedCell {
-  readonly stdout: OutputWindow;
-  readonly stderr: OutputWindow;
+  readonly stdout: StreamView;
+  readonly stderr: StreamView;
   /** The last few KB of output, for the latest line (output arrives in pieces: "step", " 3\n"). */
   private recent = "";
   outcome: CellOutcome | null = null;
@@ -50,8 +51,8 @@ class TrackedCell {
   readonly settled: Promise<void>;
 
   constructor(readonly session: string, readonly id: string, cap: number, start: (out: (s: number, d: Buffer) => void) => Promise<CellOutcome>) {
-    this.stdout = new OutputWindow(cap);
-    this.stderr = new OutputWindow(cap);
+    this.stdout = new StreamView(cap);
+    this.stderr = new StreamView(cap);
     this.settled = start((stream, data) => this.add(stream, data)).then(
       (o) => void (this.outcome = o),
       (e) => void (this.failure = e as Error),
@@ -68,16 +69,19 @@ class TrackedCell {
     return lines.length ? lines[lines.length - 1].slice(-200) : "";
   }
 
-  /** The output since the last view, and the outcome if there is one; windows start anew. */
+  /** The output since the last view, and the outcome if there is one. */
   view(): CellView {
     const where = `resource ${cellUri(this.session, this.id)}`;
     const o = this.outcome;
+    const out = this.stdout.take(where, o !== null);
+    const err = this.stderr.take(where, o !== null);
+    this.delivered += out.bytes + err.bytes;
     const v: CellView = {
       session: this.session,
       cellId: this.id,
       state: o ? "done" : "running",
-      stdout: this.stdout.text(where),
-      stderr: this.stderr.text(where),
+      stdout: out.text,
+      stderr: err.text,
       ok: o ? o.ok : null,
       value: o?.value ?? null,
       error: o?.error ?? null,
@@ -86,9 +90,6 @@ class TrackedCell {
       dropped: o?.dropped ?? 0,
       duration: o?.duration ?? null,
     };
-    this.delivered += this.stdout.total + this.stderr.total;
-    this.stdout.reset();
-    this.stderr.reset();
     return v;
   }
 }
