@@ -211,6 +211,24 @@ test("garbage on stdin is skipped; a message over 16 MiB ends the server with a 
   assert.match(err, /exceeded maximum size/);
 });
 
+test("the server ends when its client closes stdin, even while a cell runs (which carries on)", async () => {
+  const child = spawn(process.execPath, [BIN("pythond"), "mcp", "--session", "orphan"], { env: d.env, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (b) => (out += b));
+  const send = (m) => child.stdin.write(JSON.stringify(m) + "\n");
+  send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+  send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "python_run", arguments: { code: "import time\ntime.sleep(3)\nfinished = True", timeout_s: 60 } } });
+  for (let i = 0; i < 100 && !(await d.pysh("status", "orphan")).stdout.includes('"running": ["'); i++) await new Promise((r) => setTimeout(r, 100));
+  const exited = new Promise((r) => child.once("exit", (code) => r(code)));
+  child.stdin.end();
+  const deadline = new Promise((r) => setTimeout(() => r("still running after 20 s"), 20_000).unref());
+  assert.equal(await Promise.race([exited, deadline]), 0);
+  const w = await c.callTool({ name: "python_wait", arguments: { session: "orphan", timeout_s: 20 } });
+  assert.equal(w.isError, undefined, textOf(w));
+  assert.equal(textOf(await run("finished", { session: "orphan" })), "True");
+});
+
 test("a daemon that dies mid-cell loses nothing: python_wait reads the rest from the next daemon", async () => {
   const code = "import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    time.sleep(0.5)\n'survived'";
   const first = await run(code, { timeout_s: 0.7 });

@@ -99,6 +99,7 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);
+    t.unref(); // a wait alone does not keep the server alive once its client has gone
     function done() {
       clearTimeout(t);
       signal?.removeEventListener("abort", done);

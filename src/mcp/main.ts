@@ -54,5 +54,8 @@ export async function serveMcp(opts: McpOptions): Promise<number> {
   await closeHttp?.();
   await files.close();
   closeDaemon();
+  // A daemon connection with a cell still streaming may take its time to close; the client
+  // is gone, so do not wait for it.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
