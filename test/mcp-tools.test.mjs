@@ -74,6 +74,20 @@ test("--via runs the tools through a command prefix", async () => {
   }
 });
 
+test("with no daemon running, pythond mcp starts one in the background", async () => {
+  const fresh = new TestDaemon();
+  delete fresh.env.PYTHOND_NO_AUTOSTART;
+  const m = await mcpStdio(fresh.env);
+  try {
+    const r = await m.callTool({ name: "python_run", arguments: { code: "6 * 7" } });
+    assert.equal(textOf(r), "42");
+    assert.ok(fresh.ourPids().length >= 2, "a daemon and its session agent");
+  } finally {
+    await m.close();
+    await fresh.cleanup();
+  }
+});
+
 test("bad command lines fail with usage errors", async () => {
   let r = await cli(d.env, "pythond", ["mcp", "--via", "ssh x"]);
   assert.equal(r.code, 2);
