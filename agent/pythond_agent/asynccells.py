@@ -1,4 +1,4 @@
-"""Async cells of a session agent: fork cells, interrupts, rich (image) outputs.
+"""Async cells of a session agent: fork cells, interrupts; wires in rich outputs (rich.py).
 
 fork: the reader thread records the identity of every public name, then forks. The child
 calls setsid (its own process group), sends all of its output (every thread, fd level) to a
@@ -242,70 +242,6 @@ def interrupt(session):
     }
 
 
-# -- rich outputs ----------------------------------------------------------------------
-class Rich:
-    """Images as a cell's last value (matplotlib figure, PIL image, anything with _repr_png_)
-    are saved as PNG under the session dir; `display(obj)` does the same from inside a cell."""
-
-    def __init__(self, session, directory):
-        self.session = session
-        self.dir = directory
-        self.count = 0
-
-    def png_of(self, obj):
-        cls = type(obj)
-        mod = getattr(cls, "__module__", "") or ""
-        try:
-            if mod.startswith("matplotlib.") and hasattr(obj, "savefig"):
-                import io
-
-                buf = io.BytesIO()
-                obj.savefig(buf, format="png")
-                return buf.getvalue()
-            if mod.startswith("PIL.") and hasattr(obj, "save") and hasattr(obj, "mode"):
-                import io
-
-                buf = io.BytesIO()
-                obj.save(buf, format="PNG")
-                return buf.getvalue()
-            if mod.startswith("matplotlib.") and hasattr(obj, "get_figure"):  # an Axes
-                return self.png_of(obj.get_figure())
-            fn = getattr(obj, "_repr_png_", None)
-            if callable(fn) and not isinstance(obj, type):
-                data = fn()
-                return bytes(data) if data else None
-        except Exception:
-            return None
-        return None
-
-    def save(self, png):
-        os.makedirs(self.dir, mode=0o700, exist_ok=True)
-        self.count += 1
-        cell = self.session.current
-        tag = cell.id if cell is not None else "bg"
-        path = os.path.join(self.dir, "%s-%d.png" % (tag, self.count))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(png)
-        if cell is not None:
-            cell.images.append(path)
-        return path
-
-    def shown(self, value):
-        """The display hook of the executor: the text shown for an image value, or None."""
-        png = self.png_of(value)
-        if png is None:
-            return None
-        return "[image: %s]" % self.save(png)
-
-    def display(self, *objs):
-        for obj in objs:
-            text = self.shown(obj)
-            if text is None:
-                text = obj if isinstance(obj, str) else repr(obj)
-            sys.stdout.write(text + "\n")
-
-
 def install(session):
     """Wire the async features into a Session (called once from Session.__init__)."""
     session.forks = ForkRunner(session) if hasattr(os, "fork") else None
@@ -315,7 +251,9 @@ def install(session):
     retain = os.environ.get("PYTHOND_RETAIN_BYTES")  # per-session cap on kept cell output
     if retain and retain.isdigit():
         session.cells.retain_bytes = int(retain)
-    rich = Rich(session, directory)
+    from pythond_agent import rich as rich_outputs
+
+    rich = rich_outputs.install(session, directory)
     session.rich = rich
     session.executor.rich = rich.shown
     import builtins

@@ -219,7 +219,12 @@ class Session:
         }, ()
 
     def op_vars(self, header, blobs):
-        return {"vars": public_names(self.ns)}, ()
+        names = public_names(self.ns)
+        if header.get("reprs"):
+            from pythond_agent.shortrepr import short_reprs
+
+            return {"vars": names, "reprs": short_reprs(self.ns, names)}, ()
+        return {"vars": names}, ()
 
     def op_complete(self, header, blobs):
         from pythond_agent.complete import complete

@@ -4,10 +4,15 @@ import { dispatch, verbs, PYSH_HELP } from "./verbs.js";
 const HELP = `${PYSH_HELP.replace(/^pysh/, "pythond")}
 
 daemon:
-  daemon                     run the daemon in the foreground (see: pythond daemon --help)`;
+  daemon                     run the daemon in the foreground (see: pythond daemon --help)
+  mcp                        MCP server for AI agents (see: pythond mcp --help)`;
 
 process.exitCode = await dispatch(
   process.argv.slice(2),
-  { ...verbs, daemon: async () => (await import("./commands/daemon.js")).daemon },
+  {
+    ...verbs,
+    daemon: async () => (await import("./commands/daemon.js")).daemon,
+    mcp: async () => (await import("./commands/mcp.js")).mcp,
+  },
   HELP,
 );

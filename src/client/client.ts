@@ -82,6 +82,11 @@ export class Client {
     }
   }
 
+  /** True once the daemon closed this connection (every later request rejects). */
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
   private onText(data: Buffer): void {
     let msg: any;
     try {

@@ -56,6 +56,7 @@ export function cellReply(r: CellResult): Record<string, unknown> {
     duration: r.duration,
     dropped: r.dropped,
     ...((r as { images?: string[] }).images ? { images: (r as { images?: string[] }).images } : {}),
+    ...((r as { rich?: unknown[] }).rich ? { rich: (r as { rich?: unknown[] }).rich } : {}),
   };
 }
 
@@ -162,7 +163,7 @@ export const ops: Record<string, Op> = {
     return (await session(call).control("status")).result;
   },
   async vars(call) {
-    return (await session(call).control("vars")).result;
+    return (await session(call).control("vars", call.req.reprs === true ? { reprs: true } : {})).result;
   },
   async complete(call) {
     return (await session(call).control("complete", { text: str(call.req, "text", false) })).result;
