@@ -55,6 +55,9 @@ class Session:
         from pythond_agent import asynccells
 
         asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
+        from pythond_agent import nostdin
+
+        nostdin.install(self)  # input() in an agent cell says there is no stdin
         self.repl = None  # the human REPL (repl.py), imported and created on the first attach
         for op in ("attach", "detach", "input", "resize"):
             self.handlers[op] = lambda header, blobs, op=op: self._repl_op(op, header, blobs)

@@ -43,11 +43,17 @@ export const verbs: Record<string, () => Promise<Command>> = {
 
 export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
+  if (verb === undefined) {
+    // A bare command is a mistake, not a request for help: usage on stderr, exit 2.
+    process.stderr.write(`${help}\n`);
+    return EXIT_USAGE;
+  }
+  if (verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
   if (verb === "-V" || verb === "--version" || verb === "version") return out(`pythond ${VERSION}`), EXIT_OK;
   const load = table[verb];
   if (!load) {
-    process.stderr.write(`ERR usage: unknown verb '${verb}' (see --help)\n`);
+    const name = help.split(" ")[0];
+    process.stderr.write(`ERR usage: unknown verb '${verb}' (see: ${name} --help)\n`);
     return EXIT_USAGE;
   }
   return (await load())(rest);
