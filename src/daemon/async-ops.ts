@@ -149,7 +149,7 @@ async function pollWait(call: Call): Promise<unknown> {
 
 async function restartSession(ctx: DaemonContext, name: string, replay: boolean): Promise<Record<string, unknown>> {
   const old = ctx.table.find(name);
-  if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`);
+  if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
   const o = old.spawnOptions;
   const historyPath = old.checkpoint.historyPath;
   const s = await ctx.table.create(name, {

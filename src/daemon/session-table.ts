@@ -74,7 +74,7 @@ export class SessionTable {
 
   get(name: string): Session {
     const s = this.sessions.get(name);
-    if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`);
+    if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
     return s;
   }
 

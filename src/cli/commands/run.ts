@@ -1,5 +1,5 @@
 // pysh run <session> CODE...|-f FILE|-  : run a cell, stream its output, exit 1 if it raised.
-import { connect, verb, out, report, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { connect, verb, out, report, errorType, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
 import { seconds, sessionName } from "../options.js";
 import { codeFrom } from "../code-source.js";
 import { CellPrinter } from "../output.js";
@@ -87,9 +87,9 @@ export const run = verb(
       return r.ok ? EXIT_OK : EXIT_ERROR;
     } catch (e) {
       const known = !(e instanceof DaemonRequestError && BEFORE_CELL.has(e.code)) && client !== undefined;
-      if (known && !json) {
-        report(e);
-        process.stderr.write(`pysh: cell ${cellId} may have run or still run: pysh poll ${session} ${cellId}\n`);
+      if (known && !json && errorType(e) === "connection_lost") {
+        // The daemon went away mid-cell; the agent (and the cell) may live on under the next one.
+        process.stderr.write(`ERR ${(e as Error).message}; cell ${cellId} may still run: pysh poll ${session} ${cellId}\n`);
         return EXIT_ERROR;
       }
       return report(e, json, known ? { cell_id: cellId } : {});
