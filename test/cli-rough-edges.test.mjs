@@ -85,11 +85,19 @@ test("input() in an agent cell fails at once, saying there is no stdin, with no 
   await d.pysh("new", "w");
   const r = await cli(d.env, "pysh", ["run", "w", "name = input('name? ')"], { timeoutMs: 20_000 });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /EOFError: input\(\) has nothing to read: an agent cell has no stdin\. .*pysh attach w\)\n$/);
+  assert.match(r.stderr, /EOFError: input\(\) has nothing to read: an agent cell has no stdin\. Pass one with pysh run --stdin FILE.*pysh attach w\)\n$/);
   assert.doesNotMatch(r.stderr, /pythond-agent/);
   assert.match(r.stderr, /File "<cell-1>", line 1, in <module>/);
   // Reading sys.stdin directly is still an empty stream, as before.
   assert.equal((await d.pysh("run", "w", "import sys; repr(sys.stdin.read())")).stdout, "''\n");
+  // Unless the caller passes stdin: then input() and sys.stdin read it, for that cell only.
+  const given = await d.pyshIn("Ada\nLovelace\n", "run", "--stdin", "-", "w", "first = input(); import sys; rest = sys.stdin.read(); print(first, rest.strip())");
+  assert.equal(given.code, 0, given.stderr);
+  assert.equal(given.stdout, "Ada Lovelace\n");
+  writeFileSync(join(d.dir, "answers"), "42\n");
+  assert.equal((await d.pysh("run", "--stdin", join(d.dir, "answers"), "w", "int(input()) + 1")).stdout, "43\n");
+  assert.equal((await d.pysh("run", "w", "input()")).code, 1);
+  assert.equal((await d.pyshIn("1", "run", "--stdin", "-", "w", "-")).code, 2);
 });
 
 test("tool tracebacks show the tool's frames, not the agent's", async (t) => {

@@ -8,7 +8,7 @@ class Cell:
     __slots__ = (
         "id", "seq", "mode", "code", "state", "queued_at", "started_at", "ended_at",
         "chunks", "size", "dropped", "ok", "error", "value", "origin",
-        "merged", "skipped", "images",
+        "merged", "skipped", "images", "stdin",
     )
 
     def __init__(self, cell_id, seq, mode, code, origin="agent"):
@@ -30,6 +30,7 @@ class Cell:
         self.merged = None  # fork cells: names merged back / skipped
         self.skipped = None
         self.images = []  # PNG paths of rich outputs
+        self.stdin = None  # text the caller passed as the cell's stdin (pysh run --stdin)
 
     def add_output(self, stream, data, cap):
         """Keep data within cap; return what was kept (what streams on)."""

@@ -13,8 +13,8 @@ def install(session):
     def input(prompt=""):
         if sys.stdin is agent_stdin:
             raise EOFError(
-                "input() has nothing to read: an agent cell has no stdin. Pass the value in the "
-                "code, or type the line at the session's prompt (pysh attach %s)" % session.name
+                "input() has nothing to read: an agent cell has no stdin. Pass one with "
+                "pysh run --stdin FILE, or type the line at the session's prompt (pysh attach %s)" % session.name
             )
         return original(prompt)
 

@@ -178,6 +178,8 @@ class Session:
         if wait and mode == "fork":
             raise ValueError("a fork cell cannot be waited for: poll it")
         cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
+        if header.get("stdin") and len(blobs) > 1:  # what the caller passed as the cell's stdin
+            cell.stdin = bytes(blobs[1]).decode("utf-8", "surrogateescape")
         if wait:
             # The reply is the cell's done record, sent when it ends (_report_done): one frame
             # per cell instead of an acknowledgement and an event.
@@ -319,10 +321,18 @@ class Session:
         # write and one daemon wake-up less on the run round trip (docs/PERFORMANCE.md).
         if self.repl is not None:
             self.repl.agent_start(cell)
+        stdin = cell.stdin
+        if stdin is not None:
+            import io
+
+            agent_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
         try:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:
             ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+        finally:
+            if stdin is not None:
+                sys.stdin = agent_stdin
         if value is not None:
             self.capture.write(STDOUT, (value + "\n").encode("utf-8", "backslashreplace"))
         if error is not None:

@@ -76,6 +76,18 @@ function firstBadLine(bytes: Buffer, encoding: string): number {
   return line;
 }
 
+/** The text a cell reads as its stdin (pysh run --stdin FILE, "-" for pysh's own stdin). */
+export function inputFrom(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file === "-" ? 0 : file);
+  } catch (e) {
+    throw new CliError("io", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (bytes.length > MAX_CODE) throw new CliError("too_large", `--stdin ${file} is larger than ${MAX_CODE} bytes`);
+  return bytes.toString("utf8");
+}
+
 export function codeFrom(args: string[]): string {
   if (!args.length) throw new UsageError("no code given (pass it as an argument, -f FILE, or - for stdin)");
   let code: string;

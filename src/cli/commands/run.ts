@@ -1,15 +1,15 @@
 // pysh run <session> CODE...|-f FILE|-  : run a cell, stream its output, exit 1 if it raised.
 import { connect, verb, out, report, errorType, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
 import { seconds, sessionName } from "../options.js";
-import { codeFrom } from "../code-source.js";
+import { codeFrom, inputFrom } from "../code-source.js";
 import { CellPrinter } from "../output.js";
 import type { CellOutcome, Client } from "../../client/client.js";
 import { DaemonRequestError } from "../../client/errors.js";
 import { StringDecoder } from "node:string_decoder";
 import { randomHex } from "../../util/random.js";
 
-const USAGE = `pysh run [--json] [--timeout SECONDS] <session> CODE...
-pysh run [--json] [--timeout SECONDS] <session> -f FILE
+const USAGE = `pysh run [--json] [--timeout SECONDS] [--stdin FILE] <session> CODE...
+pysh run [--json] [--timeout SECONDS] [--stdin FILE] <session> -f FILE
 pysh run [--json] [--timeout SECONDS] <session> -          (code from stdin)`;
 
 export const HELP = `usage: ${USAGE.replace(/\n/g, "\n       ")}
@@ -24,6 +24,8 @@ There is no built-in time limit on a cell.
                   comes, then one object: cell_id, ok, value, error, duration, stdout,
                   stderr (and "images": [png paths] for image values); an error of pysh or
                   the daemon is {"error": {"type", "message"}, "cell_id"}
+  --stdin FILE    what the cell's input() and sys.stdin read (- for pysh's own stdin);
+                  without it an agent cell has no stdin and input() fails at once
   --timeout S     stop waiting after S seconds: the cell keeps running in the session,
                   its id is printed to stderr (pick it up with: pysh poll --wait <session> <id>;
                   nothing of its output is lost) and pysh exits 124
@@ -44,12 +46,17 @@ const BEFORE_CELL = new Set(["no_session", "invalid_name", "bad_request", "too_l
 type GaveUp = { gaveUp: "timeout" | "detached" };
 
 export const run = verb(
-  { usage: USAGE, help: HELP, options: { "--json": "flag", "--timeout": "value" }, verbatimAfter: 1 },
+  { usage: USAGE, help: HELP, options: { "--json": "flag", "--timeout": "value", "--stdin": "value" }, verbatimAfter: 1 },
   async ({ opts, args }, json) => {
     const timeout = seconds(opts.timeout, "--timeout", USAGE, { above: true });
     if (!args.length) throw new UsageError("pysh run: no session name given", USAGE);
     const session = sessionName(args[0], USAGE);
     const code = codeFrom(args.slice(1));
+    let stdin: string | undefined;
+    if (opts.stdin !== undefined) {
+      if (opts.stdin === "-" && args[1] === "-" && args.length === 2) throw new UsageError("pysh run: the code and --stdin cannot both come from stdin", USAGE);
+      stdin = inputFrom(opts.stdin);
+    }
     // The cell is named here, so that every way of giving up can say how to pick it up.
     const cellId = randomHex(6);
     const hint = `pysh poll --wait ${session} ${cellId}`;
@@ -72,7 +79,7 @@ export const run = verb(
         };
         process.on("SIGINT", onSigint);
       });
-      const r = json ? await runJson(c, session, code, cellId, giveUp) : await runText(c, session, code, cellId, giveUp);
+      const r = json ? await runJson(c, session, code, cellId, giveUp, stdin) : await runText(c, session, code, cellId, giveUp, stdin);
       if ("gaveUp" in r) {
         if (r.gaveUp === "timeout") {
           if (json) out(JSON.stringify({ event: "timeout", cell_id: cellId, timeout }));
@@ -113,16 +120,16 @@ async function interruptOwnCell(c: Client, session: string, cellId: string): Pro
   }
 }
 
-async function runText(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>): Promise<CellOutcome | GaveUp> {
+async function runText(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string): Promise<CellOutcome | GaveUp> {
   const printer = new CellPrinter();
   try {
-    return await Promise.race([c.run(session, code, { output: (s, d) => printer.write(s, d) }, cellId), giveUp]);
+    return await Promise.race([c.run(session, code, { output: (s, d) => printer.write(s, d) }, cellId, stdin), giveUp]);
   } finally {
     printer.finish();
   }
 }
 
-async function runJson(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>): Promise<CellOutcome | GaveUp> {
+async function runJson(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string): Promise<CellOutcome | GaveUp> {
   const streams: Record<number, Buffer[]> = { 1: [], 2: [] };
   const decoders: Record<number, StringDecoder> = { 1: new StringDecoder("utf8"), 2: new StringDecoder("utf8") };
   const output = (s: number, d: Buffer) => {
@@ -131,7 +138,7 @@ async function runJson(c: Client, session: string, code: string, cellId: string,
     const text = decoders[k].write(Buffer.from(d));
     if (text) out(JSON.stringify({ stream: k === 2 ? "stderr" : "stdout", text }));
   };
-  const r = await Promise.race([c.run(session, code, { output }, cellId), giveUp]);
+  const r = await Promise.race([c.run(session, code, { output }, cellId, stdin), giveUp]);
   if ("gaveUp" in r) return r;
   out(JSON.stringify({ ...r, stdout: Buffer.concat(streams[1]).toString("utf8"), stderr: Buffer.concat(streams[2]).toString("utf8") }));
   return r;
