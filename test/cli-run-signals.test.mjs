@@ -75,3 +75,18 @@ test("Ctrl-C with --json ends with a JSON object carrying the cell id", async (t
   assert.equal(last.error.type, "KeyboardInterrupt");
   assert.match(last.cell_id, /^[0-9a-f]{12}$/);
 });
+
+test("Ctrl-C on a run still queued behind another cell drops it, leaving the running one alone", async (t) => {
+  const d = await daemon(t);
+  const busy = JSON.parse((await d.pysh("fire", "s", "import time; time.sleep(3); busy_done = True")).stdout);
+  const p = startRun(d.env, ["s", "print('must not run')"]);
+  const until = Date.now() + 20_000;
+  while (JSON.parse((await d.pysh("status", "s")).stdout).queued.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  p.child.kill("SIGINT");
+  assert.equal(await p.exited, 130, p.stderr);
+  assert.match(p.stderr, /pysh: cell [0-9a-f]{12} was still queued: Cancelled, it never ran\n/);
+  assert.doesNotMatch(p.stdout, /must not run/);
+  const polled = JSON.parse((await d.pysh("poll", "--wait", "30", "s", busy.cell_id)).stdout);
+  assert.equal(polled.status, "done");
+  assert.equal((await d.pysh("run", "s", "busy_done")).stdout, "True\n");
+});

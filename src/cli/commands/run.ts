@@ -90,6 +90,11 @@ export const run = verb(
         process.stderr.write(`pysh: stopped waiting; cell ${cellId} keeps running: ${hint}\n`);
         return EXIT_SIGINT;
       }
+      // Ended by our Ctrl-C: interrupted while running, or dropped while still queued.
+      if (interrupted && r.error?.type === "Cancelled") {
+        if (!json) process.stderr.write(`pysh: cell ${cellId} was still queued: Cancelled, it never ran\n`);
+        return EXIT_SIGINT;
+      }
       if (interrupted && r.error?.type === "KeyboardInterrupt") return EXIT_SIGINT;
       return r.ok ? EXIT_OK : EXIT_ERROR;
     } catch (e) {
