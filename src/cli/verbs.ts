@@ -6,7 +6,7 @@ export const PYSH_HELP = `pysh ${VERSION} -- persistent Python sessions (pythond
 
 usage: pysh <verb> [options] <session> ...
   new <session>              create a session (--replace, --python, --cwd, --env)
-  run <session> CODE...      run code, print its output (-f FILE, - for stdin, --json)
+  run <session> CODE...      run code, print its output (-f FILE, - for stdin, --stdin, --json)
   fire <session> CODE...     queue code in the background, print its cell id
   fork <session> CODE...     run code in a forked copy, merge new names back
   poll <session> [cell_id]   state and output of a cell (--wait [SECONDS])
@@ -20,6 +20,8 @@ usage: pysh <verb> [options] <session> ...
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
   attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
+Options may come anywhere ("--" ends them), except after the session name of run, fire
+and fork, where the code begins. --json (every verb but attach) prints JSON, errors too.
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
 A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
 
