@@ -84,3 +84,15 @@ test("replay output over its cap ends with a visible marker", async (t) => {
   assert.equal(Number(m[1]), 100001 - 64 * 1024);
   assert.equal(r.stderr.indexOf("x".repeat(64 * 1024)), 0);
 });
+
+test("a history.py of garbage replays as far as it can and says where it stopped", async (t) => {
+  const d = await daemon(t);
+  assert.equal((await d.pysh("run", "s", "a = 1")).code, 0);
+  const history = join(d.home, ".pythond/sessions/s/history.py");
+  appendFileSync(history, Buffer.from([0x0a, 0x23, 0x20, 0x5b, 0xff, 0xfe, 0x00, 0x01, 0x5d, 0x0a, 0x29, 0x28, 0x0a, 0xc3, 0x28]));
+  const r = await d.pysh("restart", "s", "--replay");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /pysh: replay stopped at cell 1 of 1 \(a = 1\n?.*\): SyntaxError: /);
+  assert.match(r.stdout, /^OK s pid=\d+ replay failed \(0 of 1 cells replayed\)\n$/);
+  assert.equal((await d.pysh("status", "s")).code, 0); // the session is fine
+});
