@@ -3,7 +3,8 @@
 //
 //  - A ```sh block is a list of commands. Each line (a trailing "\" continues it) runs with
 //    /bin/sh in a scratch working directory, with bin/ on PATH (`pysh`, `pyctl`, `pythond`,
-//    also as `bin/pysh`) and a private HOME, XDG_RUNTIME_DIR and PYTHOND_SOCK; a daemon is
+//    also as `bin/pysh`), $REPO naming the checkout (for files a setup copies from it) and a
+//    private HOME, XDG_RUNTIME_DIR and PYTHOND_SOCK; a daemon is
 //    started for each file, and a file's blocks run in order against it, so a doc reads as one
 //    session. Every command must exit 0 within 60 s.
 //  - `# → TEXT` after a command is its output: TEXT must be one line of what it printed
@@ -133,7 +134,7 @@ async function runFile(t, file) {
   }
   const d = new TestDaemon();
   t.after(() => d.cleanup());
-  const env = { ...d.env, PATH: `${join(ROOT, "bin")}:${process.env.PATH}` };
+  const env = { ...d.env, PATH: `${join(ROOT, "bin")}:${process.env.PATH}`, REPO: ROOT };
   delete env.PYTHOND_NO_AUTOSTART; // as for a user: pysh starts a daemon if none answers
   d.env = env;
   const cwd = join(d.dir, "work");
@@ -186,6 +187,39 @@ async function runFile(t, file) {
     for (const s of skipLines) assert.ok(s.used, `${file}:${b.line}: skip-lines "${s.prefix}" matches no line of its block`);
   }
 }
+
+test("the conventions parse as documented", () => {
+  const md = [
+    "<!-- doctest: skip-lines \"pysh attach\" needs a terminal -->",
+    "```sh",
+    "pysh new w        # → OK w pid=…",
+    "pysh run w 'x = \"#not a comment\"'   # prose",
+    "pysh poll w \\",
+    "  3f…             # → {\"cell_id\": \"3f…\", \"status\": \"done\"}",
+    "# a comment line",
+    "```",
+    "text between",
+    "<!-- doctest: setup",
+    "printf 'x' > f",
+    "-->",
+    "```",
+    "pysh ls",
+    "```",
+  ].join("\n");
+  const [a, b] = blocks(md);
+  assert.deepEqual([a.lang, a.directives.map((x) => [x.kind, x.body])], ["sh", [["skip-lines", '"pysh attach" needs a terminal']]]);
+  assert.deepEqual([b.lang, b.directives.map((x) => [x.kind, x.body])], ["", [["setup", "printf 'x' > f"]]]);
+  assert.deepEqual(commands(a).map((c) => [c.command, c.expect]), [
+    ["pysh new w", "OK w pid=…"],
+    ["pysh run w 'x = \"#not a comment\"'", undefined],
+    ["pysh poll w    3f…", '{"cell_id": "3f…", "status": "done"}'],
+  ]);
+  assert.ok(expectation("OK w pid=…").test("OK w pid=4242"));
+  assert.ok(!expectation("43").test("143"));
+  assert.ok(expectation('{"cell_id": "3f…"}').test('{"cell_id": "0a1b2c3d4e5f"}'));
+  // A directive followed by prose, not a block, applies to nothing.
+  assert.deepEqual(blocks("<!-- doctest: skip why -->\nprose\n```sh\nls\n```").map((x) => x.directives.length), [0]);
+});
 
 const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 for (const file of files) test(`the examples of ${file} run as written`, (t) => runFile(t, file));
