@@ -8,6 +8,13 @@ def _pythond_boot(sources):
     import marshal
     import os
     import sys
+
+    if sys.version_info < (3, 9):
+        # Said before anything else: the agent's modules need 3.9, and failing inside them
+        # would read as a random SyntaxError or ImportError.
+        sys.stderr.write("pythond needs Python 3.9 or newer; %s is Python %s\n" % (sys.executable or "this interpreter", ".".join(map(str, sys.version_info[:3]))))
+        sys.stderr.flush()
+        os._exit(5)
     # importlib.machinery is frozen and cheap; importlib.abc/util pull in typing, pathlib,
     # tempfile, lzma ... (~24 ms and ~4 MiB on a bare python3), so the importer is duck-typed.
     import importlib.machinery

@@ -25,6 +25,8 @@ await build({
     index: "src/index.ts",
     // Built on its own so test/unix-ws.test.mjs can drive it against a real ws server.
     "unix-ws": "src/client/unix-ws.ts",
+    // Likewise for test/cli-options.test.mjs: the CLI's one option parser, unit-tested.
+    "cli-options": "src/cli/options.ts",
   },
   outdir: "dist",
   splitting: true,

@@ -20,7 +20,7 @@ test("restart gives a fresh interpreter; --replay re-runs history.py", async (t)
   assert.equal((await d.pysh("run", "w", "'a' in dir(), os.environ['MARK']")).stdout, "(False, 'm1')\n");
   const re = await d.pysh("restart", "--replay", "w");
   assert.equal(re.code, 0, re.stderr);
-  assert.match(re.stdout, /^OK w pid=\d+ replayed\n$/);
+  assert.match(re.stdout, /^OK w pid=\d+ replayed 3 of 3 cells\n$/);
   assert.equal((await d.pysh("run", "w", "a, b")).stdout, "(20, 42)\n");
   // The replay itself is not appended to history.py again.
   const hist = readFileSync(join(d.home, ".pythond/sessions/w/history.py"), "utf8");

@@ -191,7 +191,7 @@ test("vars, status and complete answer from the live namespace", async () => {
   assert.match(s.stdout, /^\{"state": "idle", "running": \[\], "vars": \d+, "cells": \d+/);
   const missing = await d.pysh("status", "nosuch");
   assert.equal(missing.code, 1);
-  assert.equal(missing.stderr, "ERR no session 'nosuch' -- create it first with: new nosuch\n");
+  assert.equal(missing.stderr, "ERR no session 'nosuch' -- create it first with: pysh new nosuch\n");
 });
 
 test("lazily pre-imported modules behave like the real ones", async () => {

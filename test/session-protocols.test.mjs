@@ -150,6 +150,13 @@ test("structured protocol: requests, streamed output and typed errors", async ()
     const bad = await ask({ id: 10, op: "run", session: "st", code: "1", cell });
     assert.deepEqual([bad.ok, bad.error.code], [false, "bad_request"], String(cell));
   }
+  // stdin, when given, must be a string: what the cell's input() reads.
+  for (const stdin of [5, null, ["a"], { a: 1 }]) {
+    const bad = await ask({ id: 10, op: "run", session: "st", code: "1", stdin });
+    assert.deepEqual([bad.ok, bad.error.code], [false, "bad_request"], JSON.stringify(stdin));
+  }
+  const fed = await ask({ id: 10, op: "run", session: "st", code: "input() + '!'", stdin: "fed\n" });
+  assert.deepEqual([fed.ok, fed.result.value], [true, "fed!"]);
   const polled = await ask({ id: 11, op: "poll", session: "st", cell: "00112233aabb" });
   assert.deepEqual([polled.result.state, polled.result.output], ["done", "named\n"]);
   // A session whose agent dies is a typed error, during the cell and after it.

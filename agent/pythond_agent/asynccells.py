@@ -82,8 +82,9 @@ class ForkRunner:
                 break
             data += chunk
         os.close(r)
+        status = None
         try:
-            os.waitpid(pid, 0)
+            status = os.waitpid(pid, 0)[1]
         except OSError:
             pass
         try:
@@ -96,7 +97,10 @@ class ForkRunner:
         if too_large:
             ok, output, error = False, _TOO_LARGE.encode(), _error("ForkResultTooLarge", _TOO_LARGE)
         elif len(data) < 8:
-            ok, output, error = False, b"(killed)", _error("Killed", "the fork died without a result (killed)")
+            how = _ended(status)
+            killed = how.startswith("killed")  # shown as "(killed)", as before; the error names the signal
+            output = b"(killed)" if killed else ("(%s)" % how).encode()
+            ok, error = False, _error("Killed" if killed else "ForkExited", "the fork ended without a result (%s)" % how)
         else:
             ok, output, error, values, skipped = _decode(bytes(data))
             if ok:
@@ -105,6 +109,21 @@ class ForkRunner:
             else:
                 skipped = []
         self.session.finish_fork(cell, ok, output, error, merged, skipped)
+
+
+def _ended(status):
+    """How a fork child ended, from its wait status: "exit status 4", "killed by SIGSEGV"."""
+    if status is None:
+        return "killed"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            return "killed by %s" % signal.Signals(sig).name
+        except ValueError:
+            return "killed by signal %d" % sig
+    if os.WIFEXITED(status):
+        return "exit status %d" % os.WEXITSTATUS(status)
+    return "killed"
 
 
 def _error(kind, message):

@@ -8,7 +8,7 @@ class Cell:
     __slots__ = (
         "id", "seq", "mode", "code", "state", "queued_at", "started_at", "ended_at",
         "chunks", "size", "dropped", "ok", "error", "value", "origin",
-        "merged", "skipped", "images", "rich",
+        "merged", "skipped", "images", "rich", "stdin",
     )
 
     def __init__(self, cell_id, seq, mode, code, origin="agent"):
@@ -31,6 +31,7 @@ class Cell:
         self.skipped = None
         self.images = []  # PNG paths of rich outputs
         self.rich = []  # text parts of rich outputs: {"mime", "text"}
+        self.stdin = None  # text the caller passed as the cell's stdin (pysh run --stdin)
 
     def add_output(self, stream, data, cap):
         """Keep data within cap; return what was kept (what streams on)."""

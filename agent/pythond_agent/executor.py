@@ -90,7 +90,12 @@ def user_traceback(exc):
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_PREFIX):
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    te = traceback.TracebackException(type(exc), exc, tb)
+    # Agent frames below the user's (input() raising for the agent, display()) go too.
+    mine = [f for f in te.stack if not f.filename.startswith(_AGENT_PREFIX)]
+    if mine and len(mine) < len(te.stack):
+        te.stack = traceback.StackSummary.from_list(mine)
+    return "".join(te.format())
 
 
 def describe_exit(exc):

@@ -59,6 +59,9 @@ class Session:
         from pythond_agent import asynccells
 
         asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
+        from pythond_agent import nostdin
+
+        nostdin.install(self)  # input() in an agent cell says there is no stdin
         self.repl = None  # the human REPL (repl.py), imported and created on the first attach
         for op in ("attach", "detach", "input", "resize"):
             self.handlers[op] = lambda header, blobs, op=op: self._repl_op(op, header, blobs)
@@ -187,6 +190,8 @@ class Session:
         if wait and mode == "fork":
             raise ValueError("a fork cell cannot be waited for: poll it")
         cell = self.cells.add(header["cell"], mode, code, header.get("origin", "agent"))
+        if header.get("stdin") and len(blobs) > 1:  # what the caller passed as the cell's stdin
+            cell.stdin = bytes(blobs[1]).decode("utf-8", "surrogateescape")
         if wait:
             # The reply is the cell's done record, sent when it ends (_report_done): one frame
             # per cell instead of an acknowledgement and an event.
@@ -348,10 +353,18 @@ class Session:
         # write and one daemon wake-up less on the run round trip (docs/PERFORMANCE.md).
         if self.repl is not None:
             self.repl.agent_start(cell)
+        stdin = cell.stdin
+        if stdin is not None:
+            import io
+
+            agent_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
         try:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:
             ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+        finally:
+            if stdin is not None:
+                sys.stdin = agent_stdin
         self.capture.cell_ended()
         if value is not None:
             self.capture.write(STDOUT, (value + "\n").encode("utf-8", "backslashreplace"))

@@ -409,7 +409,7 @@ class ToolAgent:
         e = {
             "type": tname,
             "message": message or str(exc),
-            "traceback": "".join(traceback.format_exception(t, exc, exc.__traceback__)),
+            "traceback": _user_traceback(traceback, exc),
             "host": self.host(),
         }
         if label:
@@ -552,3 +552,25 @@ class ToolAgent:
         from pythond_agent.logforward import install_when_imported
 
         install_when_imported(self.send)
+
+
+_AGENT_FILES = "<pythond-agent:"
+
+
+def _user_traceback(traceback, exc):
+    """The caller's traceback without the agent's frames (dispatch, thread pool, event loop),
+    in the exception and in its chained causes. An error raised inside the agent itself (no
+    frame of the tool's) keeps every frame: that is a bug of ours to see in full."""
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen = set()
+    todo = [te]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        mine = [f for f in e.stack if not f.filename.startswith(_AGENT_FILES)]
+        if mine:
+            e.stack = traceback.StackSummary.from_list(mine)
+        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
+    return "".join(te.format())

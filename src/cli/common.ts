@@ -1,6 +1,8 @@
-// What every CLI verb shares: exit codes, error printing, connecting.
+// What every CLI verb shares: exit codes, error printing (text or --json), connecting, and
+// `verb()`, which turns an option table and a body into a command.
 import { Client } from "../client/client.js";
 import { DaemonRequestError, ConnectError } from "../client/errors.js";
+import { parseArgs, type ArgSpec, type ParsedArgs } from "./options.js";
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -8,40 +10,62 @@ export const EXIT_USAGE = 2;
 
 export class UsageError extends Error {
   override name = "UsageError";
+  constructor(message: string, readonly usage?: string) {
+    super(message);
+  }
+}
+
+/** An error of the CLI itself with a stable type for --json ("io", "timeout", ...). */
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(readonly type: string, message: string) {
+    super(message);
+  }
 }
 
 export type Command = (argv: string[]) => Promise<number>;
-
-export function wantsHelp(argv: string[]): boolean {
-  return argv[0] === "--help" || argv[0] === "-h";
-}
 
 export function connect(): Promise<Client> {
   return Client.connect();
 }
 
-/** Print an error as pythond 0.4 did ("ERR ..." on stderr) and return the exit code. */
-export function report(e: unknown): number {
-  if (e instanceof UsageError) {
-    process.stderr.write(`ERR usage: ${e.message}\n`);
-    return EXIT_USAGE;
-  }
-  if (e instanceof DaemonRequestError || e instanceof ConnectError) {
-    process.stderr.write(`ERR ${e.message}\n`);
-    return EXIT_ERROR;
-  }
-  process.stderr.write(`ERR ${(e as Error)?.message ?? String(e)}\n`);
-  return EXIT_ERROR;
+/** The stable type of an error, as --json reports it. */
+export function errorType(e: unknown): string {
+  if (e instanceof UsageError) return "usage";
+  if (e instanceof CliError) return e.type;
+  if (e instanceof DaemonRequestError) return e.code;
+  if (e instanceof ConnectError) return /closed the connection/.test(e.message) ? "connection_lost" : "connect";
+  return "error";
 }
 
-/** Run one verb against the daemon: connect, act, close, map errors to exit codes. */
-export async function withClient(act: (c: Client) => Promise<number>): Promise<number> {
+/**
+ * Print an error and return its exit code: one "ERR ..." line on stderr as pythond 0.4 did,
+ * or with json one object on stdout: {"error": {"type", "message"}, ...extra} (extra carries
+ * e.g. the cell id when there is one).
+ */
+export function report(e: unknown, json = false, extra: Record<string, unknown> = {}): number {
+  const code = e instanceof UsageError ? EXIT_USAGE : EXIT_ERROR;
+  const message = (e as Error)?.message ?? String(e);
+  if (json) {
+    out(JSON.stringify({ error: { type: errorType(e), message }, ...extra }));
+    return code;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`ERR usage: ${message}\n${e.usage ? `usage: ${e.usage.replace(/\n/g, "\n       ")}\n` : ""}`);
+    return code;
+  }
+  process.stderr.write(`ERR ${message}\n`);
+  return code;
+}
+
+/** Connect, act, close; errors are reported (as JSON with json) and mapped to exit codes. */
+export async function withClient(act: (c: Client) => Promise<number>, json = false): Promise<number> {
   let client: Client | undefined;
   try {
     client = await connect();
     return await act(client);
   } catch (e) {
-    return report(e);
+    return report(e, json);
   } finally {
     client?.close();
   }
@@ -51,34 +75,46 @@ export function out(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : text + "\n");
 }
 
-/** Options of the form --name, --name=value or --name value, before the positionals. */
-export function takeOptions(argv: string[], spec: Record<string, "flag" | "value" | "list">): { opts: Record<string, any>; rest: string[] } {
-  const opts: Record<string, any> = {};
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      i++;
-      break;
+export interface VerbSpec extends ArgSpec {
+  /** Printed by -h/--help. */
+  help: string;
+}
+
+/**
+ * A command from an option table and a body: parses argv (options anywhere), prints help,
+ * reports usage and other errors (as JSON when --json was given, even if parsing failed).
+ */
+export function verb(spec: VerbSpec, body: (p: ParsedArgs, json: boolean) => Promise<number>): Command {
+  return async (argv) => {
+    let parsed: ParsedArgs;
+    try {
+      parsed = parseArgs(argv, spec);
+    } catch (e) {
+      const end = argv.indexOf("--");
+      const json = "--json" in (spec.options ?? {}) && (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+      return report(e, json);
     }
-    if (!a.startsWith("--") || a === "-") break;
-    const eq = a.indexOf("=");
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const kind = spec[name];
-    if (!kind) throw new UsageError(`unknown option --${name}`);
-    if (kind === "flag") {
-      if (eq > 0) throw new UsageError(`--${name} takes no value`);
-      opts[name] = true;
-      continue;
+    if (parsed.opts.help) return out(spec.help), EXIT_OK;
+    const json = parsed.opts.json === true;
+    try {
+      return await body(parsed, json);
+    } catch (e) {
+      return report(e, json);
     }
-    let value: string;
-    if (eq > 0) value = a.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-      value = argv[++i];
-    }
-    if (kind === "list") (opts[name] ??= []).push(value);
-    else opts[name] = value;
-  }
-  return { opts, rest: argv.slice(i) };
+  };
+}
+
+/**
+ * @deprecated For verbs written before verb(): the old call shape, now parsed by parseArgs
+ * (so options are taken anywhere, "--" ends them). Spec keys are long names without dashes.
+ */
+export function takeOptions(argv: string[], spec: Record<string, "flag" | "value" | "list">, command = "pysh"): { opts: Record<string, any>; rest: string[] } {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [`--${name}`, kind]));
+  const { opts, args } = parseArgs(argv, { usage: command, options });
+  return { opts, rest: args };
+}
+
+/** @deprecated verb() prints -h/--help wherever it is on the line. */
+export function wantsHelp(argv: string[]): boolean {
+  return argv[0] === "--help" || argv[0] === "-h";
 }

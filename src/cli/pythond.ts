@@ -1,7 +1,7 @@
 // pythond: the daemon (like sshd); also accepts every pysh verb.
 import { dispatch, verbs, PYSH_HELP } from "./verbs.js";
 
-const HELP = `${PYSH_HELP.replace(/^pysh/, "pythond")}
+const HELP = `${PYSH_HELP.replace(/\bpysh\b/g, "pythond")}
 
 daemon:
   daemon                     run the daemon in the foreground (see: pythond daemon --help)

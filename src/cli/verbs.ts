@@ -6,7 +6,7 @@ export const PYSH_HELP = `pysh ${VERSION} -- persistent Python sessions (pythond
 
 usage: pysh <verb> [options] <session> ...
   new <session>              create a session (--replace, --python, --cwd, --env)
-  run <session> CODE...      run code, print its output (-f FILE, - for stdin, --json)
+  run <session> CODE...      run code, print its output (-f FILE, - for stdin, --stdin, --json)
   fire <session> CODE...     queue code in the background, print its cell id
   fork <session> CODE...     run code in a forked copy, merge new names back
   poll <session> [cell_id]   state and output of a cell (--wait [SECONDS])
@@ -21,6 +21,8 @@ usage: pysh <verb> [options] <session> ...
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
   attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
+Options may come anywhere ("--" ends them), except after the session name of run, fire
+and fork, where the code begins. --json (every verb but attach) prints JSON, errors too.
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
 A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
 
@@ -45,11 +47,17 @@ export const verbs: Record<string, () => Promise<Command>> = {
 
 export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
+  if (verb === undefined) {
+    // A bare command is a mistake, not a request for help: usage on stderr, exit 2.
+    process.stderr.write(`${help}\n`);
+    return EXIT_USAGE;
+  }
+  if (verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
   if (verb === "-V" || verb === "--version" || verb === "version") return out(`pythond ${VERSION}`), EXIT_OK;
   const load = table[verb];
   if (!load) {
-    process.stderr.write(`ERR usage: unknown verb '${verb}' (see --help)\n`);
+    const name = help.split(" ")[0];
+    process.stderr.write(`ERR usage: unknown verb '${verb}' (see: ${name} --help)\n`);
     return EXIT_USAGE;
   }
   return (await load())(rest);

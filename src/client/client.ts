@@ -124,9 +124,10 @@ export class Client {
   /**
    * Run code in a session; output streams to handlers.output, the outcome resolves. `cell`
    * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
+   * `stdin` is what the cell's input() and sys.stdin read (without it they have nothing).
    */
-  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string): Promise<CellOutcome> {
-    return this.request("run", cell ? { session, code, cell } : { session, code }, handlers);
+  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string): Promise<CellOutcome> {
+    return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}) }, handlers);
   }
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */

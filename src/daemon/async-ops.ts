@@ -7,7 +7,7 @@ import type { Call } from "./structured.js";
 import { ops as baseOps } from "./structured.js";
 import { DaemonError } from "./errors.js";
 import type { Session, CellResult } from "../session/session.js";
-import { collectCell } from "./cell-ops.js";
+import { historyCells, firstLine, type HistoryCell } from "../session/replay.js";
 
 /** Default grace between SIGINT and escalation (ms); PYTHOND_INT_GRACE (seconds) overrides. */
 export function defaultGraceMs(): number {
@@ -149,7 +149,7 @@ async function pollWait(call: Call): Promise<unknown> {
 
 async function restartSession(ctx: DaemonContext, name: string, replay: boolean): Promise<Record<string, unknown>> {
   const old = ctx.table.find(name);
-  if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: new ${name}`);
+  if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
   const o = old.spawnOptions;
   const historyPath = old.checkpoint.historyPath;
   const s = await ctx.table.create(name, {
@@ -165,9 +165,53 @@ async function restartSession(ctx: DaemonContext, name: string, replay: boolean)
   if (Buffer.byteLength(code) > MAX_REPLAY_BYTES) {
     throw new DaemonError("too_large", `history.py is over ${MAX_REPLAY_BYTES} bytes; not replayed (session restarted empty)`);
   }
-  if (!code.trim()) return { ...result, replayed: false, replay_note: "history.py is empty" };
-  const { result: r, output } = await collectCell(s, code, "replay");
-  return { ...result, replayed: true, ok: r.ok, error: r.error, output: output.subarray(0, 64 * 1024).toString("utf8") };
+  const cells = historyCells(code);
+  if (!cells.length) return { ...result, replayed: false, replay_note: "history.py is empty" };
+  return { ...result, ...(await replayCells(s, cells)) };
+}
+
+/** Most replay output sent back; beyond it a visible marker says how much was left out. */
+export const REPLAY_OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * Replay recorded cells one by one, skipping the terminal-only ones; stop at the first that
+ * fails (what follows it may depend on it) and say which it was and how many were left.
+ */
+async function replayCells(s: Session, cells: HistoryCell[]): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let omitted = 0;
+  const keep = (data: Buffer) => {
+    const take = Math.max(0, Math.min(REPLAY_OUTPUT_LIMIT - size, data.length));
+    if (take) chunks.push(Buffer.from(data.subarray(0, take)));
+    size += take;
+    omitted += data.length - take;
+  };
+  const skipped = cells.filter((c) => c.skip).map((c) => ({ cell: c.index, code: firstLine(c.code), reason: c.skip }));
+  const todo = cells.filter((c) => !c.skip);
+  let ran = 0;
+  let failed: Record<string, unknown> | null = null;
+  for (const c of todo) {
+    const r = await s.run(c.code, "replay", (_stream, data) => keep(data));
+    ran++;
+    if (!r.ok) {
+      failed = { cell: c.index, code: firstLine(c.code), error: r.error, not_replayed: todo.length - ran };
+      break;
+    }
+  }
+  let output = Buffer.concat(chunks).toString("utf8");
+  if (omitted) output += `${output.endsWith("\n") || !output ? "" : "\n"}[pythond: ${omitted} more bytes of replay output not shown]\n`;
+  return {
+    replayed: true,
+    ok: failed === null,
+    error: failed ? failed.error : null,
+    cells: cells.length,
+    ran,
+    skipped,
+    failed,
+    output,
+    output_omitted: omitted,
+  };
 }
 
 function graceOf(call: Call): number | undefined {

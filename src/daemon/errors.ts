@@ -15,7 +15,8 @@ export type ErrorCode =
 
 export class DaemonError extends Error {
   override name = "DaemonError";
-  constructor(readonly code: ErrorCode, message: string) {
+  /** legacyMessage: the text pythond 0.4 sent for this error, if it differs (its hints said "new x", not "pysh new x"). */
+  constructor(readonly code: ErrorCode, message: string, readonly legacyMessage?: string) {
     super(message);
   }
 }

@@ -76,7 +76,7 @@ function stripTrailingNewlines(s: string): string {
 
 /** Turn any failure into the 0.4 "ERR <x>" text. */
 export function legacyError(e: unknown): string {
-  if (e instanceof DaemonError) return `ERR ${e.message}`;
+  if (e instanceof DaemonError) return `ERR ${e.legacyMessage ?? e.message}`;
   const err = e as Error;
   if (err?.name === "Error" || err?.name === "LinkRemoteError") return `ERR ${err.message}`;
   return `ERR ${err?.name ?? "error"}`;

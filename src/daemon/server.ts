@@ -154,7 +154,10 @@ export async function startDaemon(): Promise<RunningDaemon> {
       stopping = true;
       clearInterval(keepalive);
       await new Promise((r) => setTimeout(r, 200)); // let the last replies leave (as 0.4)
-      for (const ws of wss.clients) ws.close(opts.closeCode ?? 1001, "daemon stopping");
+      // The reason tells clients whether their sessions live on (pyctl restart): an attached
+      // pysh re-attaches to the next daemon instead of ending.
+      const reason = opts.keepSessions ? "daemon restarting, sessions kept" : "daemon stopping";
+      for (const ws of wss.clients) ws.close(opts.closeCode ?? 1001, reason);
       http.close();
       await table.shutdown(!opts.keepSessions);
       if (ourInode !== undefined && inodeOf(sock) === ourInode) {

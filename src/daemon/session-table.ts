@@ -1,7 +1,7 @@
 // The daemon's named sessions: creation rules (names, limits, no silent replacement),
 // lookup, kill, and re-adoption of agents a previous daemon left running.
-import { readdirSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, unlinkSync, statSync, existsSync } from "node:fs";
+import { join, delimiter } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Session } from "../session/session.js";
 import { DaemonError } from "./errors.js";
@@ -24,6 +24,25 @@ export interface NewSessionOptions {
 let resolvedPython: string | undefined;
 
 /** The real interpreter behind `python3` (shims such as pyenv's cost ~80 ms per start). */
+/** Settings a spawn would only report as "spawn ... ENOENT": said plainly, naming the option. */
+function checkStartOptions(name: string, opts: NewSessionOptions): void {
+  const fail = (why: string) => new DaemonError("start_failed", `failed to create session '${name}': ${why}`);
+  if (opts.cwd !== undefined) {
+    let st;
+    try {
+      st = statSync(opts.cwd);
+    } catch {
+      throw fail(`--cwd ${opts.cwd}: no such directory`);
+    }
+    if (!st.isDirectory()) throw fail(`--cwd ${opts.cwd}: not a directory`);
+  }
+  const py = opts.python;
+  if (py !== undefined) {
+    const found = py.includes("/") ? existsSync(py) : (process.env.PATH ?? "").split(delimiter).some((d) => d && existsSync(join(d, py)));
+    if (!found) throw fail(`--python ${py}: ${py.includes("/") ? "no such file" : "not found on PATH"}`);
+  }
+}
+
 export function defaultPython(): string {
   if (resolvedPython) return resolvedPython;
   const cmd = process.env.PYTHOND_PYTHON || "python3";
@@ -55,7 +74,7 @@ export class SessionTable {
 
   get(name: string): Session {
     const s = this.sessions.get(name);
-    if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: new ${name}`);
+    if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
     return s;
   }
 
@@ -63,8 +82,9 @@ export class SessionTable {
     return this.sessions.get(name);
   }
 
+  /** Every session, sorted by name (what ls shows, on both protocols). */
   list(): Session[] {
-    return [...this.sessions.values()];
+    return [...this.sessions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async create(name: string, opts: NewSessionOptions = {}): Promise<Session> {
@@ -78,6 +98,7 @@ export class SessionTable {
     if (!existing && this.sessions.size >= this.opts.maxSessions) {
       throw new DaemonError("too_many_sessions", `too many sessions (max ${this.opts.maxSessions})`);
     }
+    checkStartOptions(name, opts); // before a --replace discards the live session
     const work = (async () => {
       if (existing) {
         await existing.kill();

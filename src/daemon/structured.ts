@@ -60,7 +60,7 @@ export function cellReply(r: CellResult): Record<string, unknown> {
   };
 }
 
-export async function runCell(call: Call, s: Session, code: string, cellId?: string): Promise<Record<string, unknown>> {
+export async function runCell(call: Call, s: Session, code: string, cellId?: string, stdin?: string): Promise<Record<string, unknown>> {
   const result = await s.run(
     code,
     "run",
@@ -70,6 +70,7 @@ export async function runCell(call: Call, s: Session, code: string, cellId?: str
       throttle(call.ws, s, throttled.get(call)!);
     },
     cellId,
+    stdin,
   );
   return cellReply(result);
 }
@@ -122,7 +123,9 @@ export const ops: Record<string, Op> = {
     const cell = str(call.req, "cell", false);
     // A client that wants to know the cell id early (to poll it after a timeout) chooses it.
     if (cell && !/^[0-9a-f]{12}$/.test(cell)) throw new DaemonError("bad_request", '"cell" must be 12 lowercase hex digits');
-    return runCell(call, session(call), code, cell || undefined);
+    // What the cell's input() and sys.stdin read; without it an agent cell has no stdin.
+    const stdin = call.req.stdin === undefined ? undefined : str(call.req, "stdin", false);
+    return runCell(call, session(call), code, cell || undefined, stdin);
   },
   async fire(call) {
     const code = str(call.req, "code");

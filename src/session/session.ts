@@ -401,7 +401,7 @@ export class Session {
    * record (one frame per cell). Output goes to `output` as it is produced; rejects if the
    * session dies first.
    */
-  async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId()): Promise<CellResult> {
+  async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId(), stdin?: string): Promise<CellResult> {
     if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     // An agent started by an older pythond (re-adopted after an upgrade) does not know "wait":
@@ -413,7 +413,9 @@ export class Session {
     const listener: CellListener = { output, done: (r) => ended(r), lost: (reason) => lost(new SessionDeadError(reason)) };
     this.watches.set(cellId, { code, mode, listeners: new Set([listener]), log: [], logBytes: 0, logDropped: 0 });
     try {
-      const reply = await this.link.request("exec", { cell: cellId, mode, wait: true }, [Buffer.from(code, "utf8")]);
+      const blobs = [Buffer.from(code, "utf8")];
+      if (stdin !== undefined) blobs.push(Buffer.from(stdin, "utf8")); // the cell's sys.stdin
+      const reply = await this.link.request("exec", stdin === undefined ? { cell: cellId, mode, wait: true } : { cell: cellId, mode, wait: true, stdin: true }, blobs);
       const result = reply.result as CellResult;
       if (result?.state !== "done") return await endedByEvent;
       this.cellEnded(result);

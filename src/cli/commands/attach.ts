@@ -1,5 +1,6 @@
 // pysh attach [--read-only] [session] : a human at the session's Python prompt (Ctrl-] detaches).
-import { connect, takeOptions, wantsHelp, out, report, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { connect, verb, report, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { sessionName } from "../options.js";
 import { ConnectError } from "../../client/errors.js";
 import type { Client } from "../../client/client.js";
 
@@ -18,24 +19,49 @@ const CTRL_RIGHT_BRACKET = 0x1d;
 const SCREEN_STREAM = 3;
 const ATTACH_TIMEOUT_MS = 10_000;
 
-export async function attach(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let readOnly = false;
-  let session: string;
-  try {
-    const { opts, rest } = takeOptions(argv, { "read-only": "flag" });
-    if (rest.length > 1) throw new UsageError("pysh attach [--read-only] [session]");
-    readOnly = opts["read-only"] === true;
-    session = rest[0] ?? "default";
-  } catch (e) {
-    return report(e);
-  }
-  const stdin = process.stdin;
-  const stdout = process.stdout;
-  if (!stdin.isTTY) {
+const USAGE = "pysh attach [--read-only] [session]";
+/** How long a re-attach waits for the daemon that `pyctl restart` starts. */
+const REATTACH_WAIT_MS = 20_000;
+
+export const attach = verb({ usage: USAGE, help: HELP, options: { "--read-only": "flag" } }, async ({ opts, args }) => {
+  if (args.length > 1) throw new UsageError(`pysh attach: expected at most one session name, got ${args.length}`, USAGE);
+  const session = args.length ? sessionName(args[0], USAGE) : "default";
+  const readOnly = opts["read-only"] === true;
+  if (!process.stdin.isTTY) {
     process.stderr.write("ERR attach failed: attach requires a TTY\n");
     return EXIT_ERROR;
   }
+  let first = true;
+  for (;;) {
+    const r = await attachOnce(session, readOnly, first);
+    if (r !== "restarting") return r;
+    // The daemon went away keeping its sessions (pyctl restart): join the next one.
+    first = false;
+    process.stderr.write(`\r\npysh: the daemon is restarting; re-attaching to "${session}"...\r\n`);
+    if (!(await daemonBack(REATTACH_WAIT_MS))) {
+      process.stderr.write(`ERR no daemon answered within ${REATTACH_WAIT_MS / 1000} s; re-attach with: pysh attach ${session}\n`);
+      return EXIT_ERROR;
+    }
+  }
+});
+
+async function daemonBack(ms: number): Promise<boolean> {
+  const { Client } = await import("../../client/client.js");
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      (await Client.connect({ autostart: false, timeoutMs: 1000 })).close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return false;
+}
+
+async function attachOnce(session: string, readOnly: boolean, first: boolean): Promise<number | "restarting"> {
+  const stdin = process.stdin;
+  const stdout = process.stdout;
   let client: Client | undefined;
   let raw = false;
   let reading = false;
@@ -81,7 +107,7 @@ export async function attach(argv: string[]): Promise<number> {
       event(name, fields) {
         if (name === "attached") {
           clearTimeout(timer);
-          if (stdout.isTTY) stdout.write("\x1b[2J\x1b[H");
+          if (stdout.isTTY && first) stdout.write("\x1b[2J\x1b[H");
           stdin.setRawMode(true);
           raw = true;
           process.stderr.write(`pysh: attached to "${session}"${readOnly ? " (read-only)" : ""} | Ctrl-] to detach\r\n`);
@@ -108,8 +134,10 @@ export async function attach(argv: string[]): Promise<number> {
   } catch (e) {
     restore();
     if (raw === false && e instanceof ConnectError && detaching) return EXIT_OK;
+    if (e instanceof ConnectError && /sessions kept/.test(e.message) && !detaching) return "restarting";
     if (e instanceof ConnectError && /closed the connection/.test(e.message)) {
-      process.stderr.write("\r\nERR attach stream ended unexpectedly\n");
+      const why = /daemon stopping/.test(e.message) ? "the daemon stopped (its sessions ended with it)" : "the attach stream ended unexpectedly";
+      process.stderr.write(`\r\nERR ${why}; attach again with: pysh attach ${session}\n`);
       return EXIT_ERROR;
     }
     return report(e);

@@ -1,15 +1,21 @@
 // pysh fire|fork <session> CODE... : start a cell in the background and print its id at once.
-import { withClient, takeOptions, wantsHelp, out, report, EXIT_OK, UsageError, type Command } from "../common.js";
+import { withClient, verb, out, EXIT_OK, UsageError, type Command } from "../common.js";
+import { sessionName } from "../options.js";
 import { codeFrom } from "../code-source.js";
 import { pyJson } from "../../util/py-json.js";
 
+const USAGES = {
+  fire: "pysh fire [--json] <session> CODE...|-f FILE|-",
+  fork: "pysh fork [--json] <session> CODE...|-f FILE|-",
+};
+
 const HELPS = {
-  fire: `usage: pysh fire <session> CODE...|-f FILE|-
+  fire: `usage: ${USAGES.fire}
 
 Queues code on the session's one executor (it shares the namespace and runs after
 whatever is running) and prints {"cell_id": ..., "status": "fired"} at once.
 Follow it with: pysh poll --wait <session> <cell_id>`,
-  fork: `usage: pysh fork <session> CODE...|-f FILE|-
+  fork: `usage: ${USAGES.fork}
 
 Runs code in a forked child of the session (its own process group, a copy of the
 namespace) and prints {"cell_id": ..., "status": "forked"} at once. When the child
@@ -19,24 +25,18 @@ nothing. In-place mutation (L.append) and del do not propagate.
 Follow it with: pysh poll --wait <session> <cell_id>.  pysh int <session> kills it.`,
 };
 
-function launch(verb: "fire" | "fork"): Command {
-  return async (argv) => {
-    if (wantsHelp(argv)) return out(HELPS[verb]), EXIT_OK;
-    let session: string, code: string;
-    try {
-      const { rest } = takeOptions(argv, {});
-      if (!rest.length) throw new UsageError(`pysh ${verb} <session> CODE`);
-      [session] = rest;
-      code = codeFrom(rest.slice(1));
-    } catch (e) {
-      return report(e);
-    }
+function launch(name: "fire" | "fork"): Command {
+  const usage = USAGES[name];
+  return verb({ usage, help: HELPS[name], options: { "--json": "flag" }, verbatimAfter: 1 }, async ({ args }, json) => {
+    if (!args.length) throw new UsageError(`pysh ${name}: no session name given`, usage);
+    const session = sessionName(args[0], usage);
+    const code = codeFrom(args.slice(1));
     return withClient(async (client) => {
-      const r = await client.request(verb, { session, code });
-      out(pyJson({ cell_id: r.cell_id, status: r.status }));
+      const r = await client.request(name, { session, code });
+      out(json ? JSON.stringify({ cell_id: r.cell_id, status: r.status }) : pyJson({ cell_id: r.cell_id, status: r.status }));
       return EXIT_OK;
-    });
-  };
+    }, json);
+  });
 }
 
 export const fire = launch("fire");

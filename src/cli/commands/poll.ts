@@ -1,8 +1,12 @@
 // pysh poll <session> [cell_id] : the state and output of a cell (the latest without an id).
-import { withClient, takeOptions, wantsHelp, out, report, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { withClient, verb, out, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { seconds, sessionName } from "../options.js";
 import { pyJson } from "../../util/py-json.js";
 
-export const HELP = `usage: pysh poll [--wait [SECONDS]] [--json] <session> [cell_id]
+const USAGE = "pysh poll [--wait [SECONDS]] [--json] <session> [cell_id]";
+const DAY = 24 * 3600;
+
+export const HELP = `usage: ${USAGE}
 
 Prints {"cell_id", "status": "running"|"done", "output"} as pythond 0.4 did,
 with "error": true for a failed cell; {"status": "idle"} if there are no cells.
@@ -11,36 +15,20 @@ then the reason on stderr, exit 1.
 Fork cells add "merged" and "skipped" (the names merged back / left out).
   --wait [SECONDS]  block until the cell is done (at most SECONDS, default 24 h);
                     exit 124 if it is still running when the wait ends
---json prints everything the session knows about the cell.`;
+--json prints everything the session knows about the cell.
+Exit status: 0 running or done, 1 the cell failed (or is unknown), 124 still running
+after --wait.`;
 
-export async function poll(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let opts: Record<string, any>, session: string, cell: string | undefined;
-  try {
-    // --wait takes an optional number: "--wait 5", "--wait=5" or a bare "--wait".
-    const args = [...argv];
-    let wait: number | undefined;
-    const wi = args.findIndex((a) => a === "--wait" || a.startsWith("--wait="));
-    if (wi >= 0 && (wi < args.indexOf("--") || !args.includes("--"))) {
-      const a = args[wi];
-      let text: string | undefined = a.startsWith("--wait=") ? a.slice(7) : undefined;
-      if (text === undefined && /^\d+(\.\d+)?$/.test(args[wi + 1] ?? "")) text = args.splice(wi + 1, 1)[0];
-      wait = text === undefined ? 24 * 3600 : Number(text);
-      if (!Number.isFinite(wait) || wait < 0 || wait > 24 * 3600) throw new UsageError("--wait wants seconds from 0 to 86400");
-      args.splice(wi, 1);
-    }
-    const parsed = takeOptions(args, { json: "flag" });
-    opts = parsed.opts;
-    opts.wait = wait;
-    if (parsed.rest.length < 1 || parsed.rest.length > 2) throw new UsageError("pysh poll <session> [cell_id]");
-    [session, cell] = parsed.rest;
-  } catch (e) {
-    return report(e);
-  }
+export const poll = verb({ usage: USAGE, help: HELP, options: { "--wait": "seconds?", "--json": "flag" } }, async ({ opts, args }, json) => {
+  if (args.length < 1 || args.length > 2) throw new UsageError(`pysh poll: expected <session> [cell_id], got ${args.length} argument(s)`, USAGE);
+  const session = sessionName(args[0], USAGE);
+  const cell: string | undefined = args[1];
+  const wait = opts.wait === true ? DAY : seconds(opts.wait, "--wait", USAGE, { max: DAY });
   return withClient(async (client) => {
-    const r = await client.request("poll", { session, cell, wait: opts.wait });
-    const timedOut = opts.wait !== undefined && (r.state === "running" || r.state === "queued");
-    if (opts.json) return out(JSON.stringify(r)), timedOut ? 124 : EXIT_OK;
+    const r = await client.request("poll", { session, cell, wait });
+    const timedOut = wait !== undefined && (r.state === "running" || r.state === "queued");
+    const failed = r.state === "done" && r.ok === false;
+    if (json) return out(JSON.stringify(r)), timedOut ? 124 : failed || r.state === "unknown" || r.state === "evicted" ? EXIT_ERROR : EXIT_OK;
     if (r.state === "idle") return out(pyJson({ status: "idle" })), EXIT_OK;
     if (r.state === "unknown" || r.state === "evicted") {
       out(pyJson({ cell_id: cell, status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" }));
@@ -57,8 +45,8 @@ export async function poll(argv: string[]): Promise<number> {
       reply.merged = r.merged ?? [];
       reply.skipped = r.skipped ?? [];
     }
-    if (r.state === "done" && r.ok === false) reply.error = true;
+    if (failed) reply.error = true;
     out(pyJson(reply));
-    return timedOut ? 124 : EXIT_OK;
-  });
-}
+    return timedOut ? 124 : failed ? EXIT_ERROR : EXIT_OK;
+  }, json);
+});

@@ -1,26 +1,36 @@
 // pysh status|vars|complete|kill|cells <session> : one request, one printed answer.
-import { withClient, wantsHelp, out, report, EXIT_OK, UsageError, type Command } from "../common.js";
+import { withClient, verb, out, EXIT_OK, UsageError, type Command } from "../common.js";
+import { sessionName } from "../options.js";
 import { pyJson } from "../../util/py-json.js";
 
-const HELPS: Record<string, string> = {
-  status: `usage: pysh status <session>\n\nSession health as JSON: state (idle|running), running cell ids, number of\nvariables and cells, plus pid, queued cells, memory and last activity.`,
-  vars: `usage: pysh vars <session>\n\nPublic names of the session namespace as JSON, in insertion order.`,
-  complete: `usage: pysh complete <session> <text>\n\nCompletions of <text> from the live namespace as JSON {"matches": [...]}.`,
-  kill: `usage: pysh kill <session>\n\nEnds the session and its Python process. Its namespace is lost.`,
-  cells: `usage: pysh cells <session>\n\nLists the session's cells with state, start time and duration, as JSON.`,
+const USAGES: Record<string, string> = {
+  status: "pysh status [--json] <session>",
+  vars: "pysh vars [--json] <session>",
+  complete: "pysh complete [--json] <session> <text>",
+  kill: "pysh kill [--json] <session>",
+  cells: "pysh cells [--json] <session>",
 };
 
-function query(verb: string): Command {
-  return async (argv) => {
-    if (wantsHelp(argv)) return out(HELPS[verb]), EXIT_OK;
-    const want = verb === "complete" ? [2, 2] : [1, 1];
-    if (argv.length < want[0] || argv.length > want[1]) {
-      return report(new UsageError(verb === "complete" ? "pysh complete <session> <text>" : `pysh ${verb} <session>`));
-    }
-    const [session, text] = argv;
+const TEXTS: Record<string, string> = {
+  status: `Session health as JSON: state (idle|running), running cell ids, number of\nvariables and cells, plus pid, queued cells, memory and last activity.`,
+  vars: `Public names of the session namespace as JSON, in insertion order.`,
+  complete: `Completions of <text> from the live namespace as JSON {"matches": [...]}.\nText that begins with "-" goes after --: pysh complete <session> -- -x`,
+  kill: `Ends the session and its Python process. Its namespace is lost.`,
+  cells: `Lists the session's cells with state, start time and duration, as JSON.`,
+};
+
+function query(name: string): Command {
+  const usage = USAGES[name];
+  const help = `usage: ${usage}\n\n${TEXTS[name]}\n--json: the reply as one line of JSON (errors too).`;
+  return verb({ usage, help, options: { "--json": "flag" } }, async ({ args }, json) => {
+    const want = name === "complete" ? 2 : 1;
+    if (args.length !== want) throw new UsageError(`pysh ${name}: expected ${name === "complete" ? "<session> <text>" : "one session name"}, got ${args.length} argument(s)`, usage);
+    const session = sessionName(args[0], usage);
+    const text = args[1];
     return withClient(async (client) => {
-      const r = await client.request(verb, { session, text });
-      switch (verb) {
+      const r = await client.request(name, { session, text });
+      if (json) return out(JSON.stringify(name === "kill" ? { killed: session, ...r } : r)), EXIT_OK;
+      switch (name) {
         case "status": {
           const { state, running, vars, cells, ...rest } = r;
           out(pyJson({ state, running, vars, cells, ...rest }));
@@ -36,8 +46,8 @@ function query(verb: string): Command {
           out(pyJson(r));
       }
       return EXIT_OK;
-    });
-  };
+    }, json);
+  });
 }
 
 export const status = query("status");
