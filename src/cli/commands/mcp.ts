@@ -1,5 +1,5 @@
 // pythond mcp: the MCP server (src/mcp), loaded only when this verb runs.
-import { takeOptions, wantsHelp, out, report, EXIT_OK, UsageError } from "../common.js";
+import { verb, UsageError } from "../common.js";
 
 export const HELP = `usage: pythond mcp [--http 127.0.0.1:PORT] [--tools FILE.py]... [--via "CMD"] [--session NAME]
 
@@ -19,24 +19,23 @@ Environment: PYTHOND_MCP_BUDGET (seconds a call waits for a cell, default 50),
 PYTHOND_MCP_MAX_OUTPUT (bytes of stdout/stderr per result, default 32768),
 PYTHOND_MCP_MAX_IMAGE (bytes of an inline PNG, default 1048576).`;
 
-export async function mcp(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  try {
-    const { opts, rest } = takeOptions(argv, { http: "value", tools: "list", via: "value", session: "value" });
-    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}' (see pythond mcp --help)`);
-    if (opts.via !== undefined && !opts.tools) throw new UsageError("--via needs --tools");
-    if (opts.session !== undefined && !/^[a-z0-9_-]{1,80}$/.test(opts.session)) throw new UsageError("--session wants a session name (a-z, 0-9, _, -)");
+const USAGE = 'pythond mcp [--http 127.0.0.1:PORT] [--tools FILE.py]... [--via "CMD"] [--session NAME]';
+
+export const mcp = verb(
+  { usage: USAGE, help: HELP, options: { "--http": "value", "--tools": "list", "--via": "value", "--session": "value" } },
+  async ({ opts, args }) => {
+    if (args.length) throw new UsageError(`unexpected argument '${args[0]}' (see pythond mcp --help)`, USAGE);
+    if (opts.via !== undefined && !opts.tools) throw new UsageError("--via needs --tools", USAGE);
+    if (opts.session !== undefined && !/^[a-z0-9_-]{1,80}$/.test(opts.session)) throw new UsageError("--session wants a session name (a-z, 0-9, _, -)", USAGE);
     if (opts.http !== undefined) {
       const { parseListen } = await import("../../mcp/http.js");
       try {
         parseListen(opts.http);
       } catch (e) {
-        throw new UsageError((e as Error).message);
+        throw new UsageError((e as Error).message, USAGE);
       }
     }
     const { serveMcp } = await import("../../mcp/main.js");
-    return await serveMcp({ http: opts.http, tools: opts.tools ?? [], via: opts.via, session: opts.session });
-  } catch (e) {
-    return report(e);
-  }
-}
+    return serveMcp({ http: opts.http, tools: opts.tools ?? [], via: opts.via, session: opts.session });
+  },
+);

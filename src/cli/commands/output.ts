@@ -1,7 +1,10 @@
 // pysh output <session> [--since SEQ] [--json] : output that belongs to no cell.
-import { withClient, takeOptions, wantsHelp, out, report, EXIT_OK, UsageError } from "../common.js";
+import { withClient, verb, out, EXIT_OK, UsageError } from "../common.js";
+import { sessionName } from "../options.js";
 
-export const HELP = `usage: pysh output [--since SEQ] [--json] <session>
+const USAGE = "pysh output [--since SEQ] [--json] <session>";
+
+export const HELP = `usage: ${USAGE}
 
 Prints the session's background output: what threads and child processes wrote
 after the cell that started them had ended, and anything written between cells.
@@ -13,28 +16,20 @@ output, pysh prints "next: --since SEQ" to stderr, to fetch only what is new.
   --json        one object: seq (pass as --since next), since, dropped (bytes of
                 it no longer kept), chunks [{stream, text}]`;
 
-export async function output(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let opts: Record<string, any>, session: string;
+export const output = verb({ usage: USAGE, help: HELP, options: { "--json": "flag", "--since": "value" } }, async ({ opts, args }, json) => {
+  if (args.length !== 1) throw new UsageError(`pysh output: expected <session>, got ${args.length} argument(s)`, USAGE);
+  const session = sessionName(args[0], USAGE);
   let since = 0;
-  try {
-    const parsed = takeOptions(argv, { json: "flag", since: "value" });
-    opts = parsed.opts;
-    if (parsed.rest.length !== 1) throw new UsageError("pysh output [--since SEQ] [--json] <session>");
-    [session] = parsed.rest;
-    if (opts.since !== undefined) {
-      if (!/^\d{1,15}$/.test(opts.since)) throw new UsageError("--since wants a byte position (an integer >= 0)");
-      since = Number(opts.since);
-    }
-  } catch (e) {
-    return report(e);
+  if (opts.since !== undefined) {
+    if (!/^\d{1,15}$/.test(opts.since)) throw new UsageError("--since wants a byte position (an integer >= 0)", USAGE);
+    since = Number(opts.since);
   }
   return withClient(async (client) => {
     const r = await client.request("output", { session, since });
-    if (opts.json) return out(JSON.stringify(r)), EXIT_OK;
+    if (json) return out(JSON.stringify(r)), EXIT_OK;
     if (r.dropped) process.stderr.write(`[pythond: ${r.dropped} bytes of background output dropped (the session keeps the last 1 MiB)]\n`);
     for (const c of r.chunks) (c.stream === "stderr" ? process.stderr : process.stdout).write(c.text);
     process.stderr.write(`next: --since ${r.seq}\n`);
     return EXIT_OK;
-  });
-}
+  }, json);
+});
