@@ -228,7 +228,8 @@ class Session:
         return result, blobs
 
     def op_cells(self, header, blobs):
-        return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted}, ()
+        cells = [dict(c.summary(), title=c.title()) for c in self.cells.cells.values()]
+        return {"cells": cells, "evicted": self.cells.evicted}, ()
 
     def op_info(self, header, blobs):
         return self.hello(), ()
