@@ -22,8 +22,11 @@ export const MAX_KEYS_FRAME = 1024 * 1024;
 const MAX_BROWSER_BACKLOG = 8 * 1024 * 1024;
 /** A cell's output sent to the page at most (the rest: pysh poll). */
 export const MAX_CELL_OUTPUT = 256 * 1024;
-const SESSIONS_EVERY_MS = 2000;
-const CELLS_EVERY_MS = 1000;
+// The lists are asked for on a timer (the daemon has no change feed); cells also soon after the
+// screen moves, which is where agent cells show up. Each ask is a line in the access log.
+const SESSIONS_EVERY_MS = 5000;
+const CELLS_EVERY_MS = 3000;
+const CELLS_AFTER_SCREEN_MS = 250;
 const CELLS_SHOWN = 200;
 const SCREEN_STREAM = 3;
 const NAME = /^[A-Za-z0-9_-]{1,80}$/; // the daemon checks the real rule; this keeps junk out
@@ -51,11 +54,13 @@ export class Bridge {
   private timers: NodeJS.Timeout[] = [];
   private lastSessions = "";
   private lastCells = "";
+  private cellsSoon: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly ws: WebSocket, private readonly opts: BridgeOptions) {
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on("close", () => this.close());
+    ws.pause(); // messages wait until the daemon connection is up
     void this.start();
   }
 
@@ -69,6 +74,7 @@ export class Bridge {
       this.client = await Client.connect({ socket: this.opts.socket, autostart: false, timeoutMs: 5000 });
     } catch (e) {
       this.send({ t: "error", message: (e as Error).message });
+      this.ws.resume();
       this.ws.close(CLOSE_NO_DAEMON, "daemon not running");
       return;
     }
@@ -77,6 +83,7 @@ export class Bridge {
       if (!this.closed) this.ws.close(CLOSE_DAEMON_GONE, "daemon connection lost");
     });
     this.send({ t: "ready" });
+    this.ws.resume();
     this.every(SESSIONS_EVERY_MS, () => this.sessions());
     this.every(CELLS_EVERY_MS, () => this.cells());
   }
@@ -184,6 +191,10 @@ export class Bridge {
           if (stream !== SCREEN_STREAM || this.ws.readyState !== this.ws.OPEN) return;
           if (this.ws.bufferedAmount > MAX_BROWSER_BACKLOG) return this.ws.terminate();
           this.ws.send(bytes, { binary: true });
+          this.cellsSoon ??= setTimeout(() => {
+            this.cellsSoon = undefined;
+            void this.cells();
+          }, CELLS_AFTER_SCREEN_MS);
         },
       },
     ).then(
@@ -226,6 +237,7 @@ export class Bridge {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.cellsSoon);
     this.client?.close();
     this.opts.log.write({ event: "web-disconnect", peer: this.opts.peer });
   }

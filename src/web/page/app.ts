@@ -184,4 +184,5 @@ conn.open();
 (window as unknown as { pythondWeb: unknown }).pythondWeb = {
   screenText: () => screen.text(),
   offset: () => screen.offset,
+  size: () => ({ rows: screen.term.rows, cols: screen.term.cols }),
 };

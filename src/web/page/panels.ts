@@ -81,7 +81,8 @@ export function renderCellOutput(box: HTMLElement, r: Record<string, any>): void
   if (r.output) parts.push(el("pre", { class: "output" }, r.output));
   if (r.truncated) parts.push(el("div", { class: "note" }, "… more output: pysh poll <session> " + r.cell_id));
   if (r.value != null) parts.push(el("pre", { class: "value" }, String(r.value)));
-  if (r.error) parts.push(el("pre", { class: "error" }, r.error.traceback || `${r.error.type}: ${r.error.message}`));
+  const tb = r.error ? String(r.error.traceback || `${r.error.type}: ${r.error.message}`) : "";
+  if (tb && !String(r.output ?? "").includes(tb.trim())) parts.push(el("pre", { class: "error" }, tb)); // not twice: agent cells print it too
   if (parts.length === 1) parts.push(el("div", { class: "note" }, r.origin === "human" ? "typed at the prompt: its output is on the terminal" : "no output"));
   box.replaceChildren(...parts);
 }

@@ -26,6 +26,7 @@ export class Screen {
       scrollback: 10_000,
       fontFamily: "DejaVu Sans Mono, Menlo, Consolas, monospace",
       fontSize: 14,
+      lineHeight: 1.15, // at 1.0 the DOM renderer clips underscores
       theme: { background: "#111418", foreground: "#d8dee9" },
     });
     this.term.loadAddon(this.fitter);
