@@ -23,6 +23,7 @@ import { Bridge, MAX_KEYS_FRAME } from "./bridge.js";
 /** Largest body of POST /auth ({"token":"<32 hex>"} is 45 bytes). */
 const MAX_AUTH_BODY = 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
+const KEEPALIVE_MS = 20_000;
 
 export interface WebOptions {
   listen: ListenAddress;
@@ -150,6 +151,15 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       log.write({ event: "web-connect", peer, status: "ok" });
       ws.on("error", () => {});
+      // A browser that stopped answering (a laptop closed) is dropped; its page reconnects later.
+      let alive = true;
+      ws.on("pong", () => (alive = true));
+      const keepalive = setInterval(() => {
+        if (!alive) return ws.terminate();
+        alive = false;
+        ws.ping();
+      }, KEEPALIVE_MS);
+      ws.on("close", () => clearInterval(keepalive));
       new Bridge(ws, { socket: opts.socket, log, peer });
     });
   });

@@ -38,13 +38,14 @@ export async function web(argv: string[]): Promise<number> {
     return EXIT_ERROR;
   }
   try {
-    const { Client } = await import("../../client/client.js");
-    (await Client.connect()).close(); // start the daemon now if none runs (as pysh does)
     const { webToken } = await import("../../web/token.js");
     const { loadTlsPair } = await import("../../web/tls.js");
-    const { startWebServer } = await import("../../web/server.js");
     const token = webToken();
-    const server = await startWebServer({ listen, token, tls: opts.tls ? loadTlsPair() : undefined });
+    const tls = opts.tls ? loadTlsPair() : undefined;
+    const { Client } = await import("../../client/client.js");
+    (await Client.connect()).close(); // start the daemon now if none runs (as pysh does)
+    const { startWebServer } = await import("../../web/server.js");
+    const server = await startWebServer({ listen, token, tls });
     const address = `${server.url}#token=${token}`;
     if (opts.json) out(JSON.stringify({ url: address, listen: server.url }));
     else out(address);

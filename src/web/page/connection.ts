@@ -42,20 +42,26 @@ export class Connection {
       }
       this.on.message(m);
     };
-    ws.onclose = (e) => {
-      if (ws !== this.ws) return;
-      clearInterval(this.pingTimer);
-      clearTimeout(this.pongTimer);
-      const why = e.code === 4001 ? "the daemon went away" : e.code === 4002 ? "no daemon answers" : "connection lost";
-      this.on.state("reconnecting", why);
-      setTimeout(() => this.open(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, LONGEST_RETRY_MS);
-    };
+    ws.onclose = (e) => this.dropped(ws, e.code === 4001 ? "the daemon went away" : e.code === 4002 ? "no daemon answers" : "connection lost");
     this.pingTimer = window.setInterval(() => {
       this.send({ t: "ping" });
       clearTimeout(this.pongTimer);
-      this.pongTimer = window.setTimeout(() => ws.close(), PONG_WITHIN_MS);
+      this.pongTimer = window.setTimeout(() => {
+        // A dead link may take long to report its close: reconnect now, drop the old one.
+        this.dropped(ws, "no answer");
+        ws.close();
+      }, PONG_WITHIN_MS);
     }, PING_EVERY_MS);
+  }
+
+  private dropped(ws: WebSocket, why: string): void {
+    if (ws !== this.ws) return; // an older connection, already replaced
+    ws.onmessage = ws.onclose = null; // its late events, if any, are not ours any more
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    this.on.state("reconnecting", why);
+    setTimeout(() => this.open(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, LONGEST_RETRY_MS);
   }
 
   send(m: Record<string, unknown>): void {
