@@ -167,8 +167,7 @@ test("an agent cell appears in the side panel, its output on the screen and on c
 
 test("read-only (the default) ignores keys", opts, async () => {
   const viewer = await browser.context.newPage();
-  await viewer.goto(base);
-  await viewer.click("#sessions li[data-session=work]");
+  await viewer.goto(`${base}#session=work`); // opens the session without a click
   await waitScreen(/agent-said-hi/, viewer);
   assert.equal(await viewer.textContent("#mode"), "read-only");
   await viewer.click("#terminal");
@@ -246,6 +245,24 @@ test("a pyctl restart is survived: the page reconnects and resumes the screen, n
   assert.equal(count(after, "Python 3."), count(before, "Python 3."), "no second banner or replay");
   mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, "web.png") });
+});
+
+test("a restarted pyctl web (same port): the page is back by its cookie and resumes the screen", opts, async () => {
+  const port = new URL(base).port;
+  const before = await screenText();
+  await page.evaluate(() => delete document.documentElement.dataset.attached);
+  web.kill("SIGTERM");
+  await new Promise((r) => web.once("exit", r));
+  await page.waitForSelector("#conn.reconnecting");
+  const started = await startWeb(d.env, ["--listen", `127.0.0.1:${port}`]);
+  web = started.child;
+  assert.equal(started.address, url, "the same address and token");
+  await page.waitForFunction(() => document.documentElement.dataset.attached === "resumed", null, { timeout: 30_000 });
+  await d.pysh("run", "work", "print('web-' + 'back')");
+  await waitScreen(/^web-back$/m);
+  const after = await screenText();
+  assert.ok(after.startsWith(before.slice(0, before.lastIndexOf("\n"))), "the screen is kept, not replayed over");
+  assert.equal(after.split("\nbefore-restart").length, before.split("\nbefore-restart").length, "nothing doubled");
 });
 
 test("a WebSocket from another Origin is refused (also from a real page on another port)", opts, async () => {
