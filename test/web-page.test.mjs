@@ -200,8 +200,9 @@ test("read-only (the default) ignores keys", opts, async () => {
 });
 
 test("resize reaches os.get_terminal_size()", opts, async () => {
+  const was = await page.evaluate(() => window.pythondWeb.size());
   await page.setViewportSize({ width: 1000, height: 560 });
-  await page.waitForFunction(() => window.pythondWeb.size().cols < 80);
+  await page.waitForFunction((w) => window.pythondWeb.size().cols !== w.cols && window.pythondWeb.size().rows !== w.rows, was);
   // The resize left when xterm resized; the keys below follow it on the same connection, in order.
   const { rows, cols } = await page.evaluate(() => window.pythondWeb.size());
   await page.click("#terminal");

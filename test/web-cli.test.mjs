@@ -1,6 +1,6 @@
-// The web page's token file (~/.pythond/web/token): made once with 32 hex digits, 0600 in a
-// 0700 dir, the same on every start; a file that is garbage, open to others or a symlink is
-// refused with a clear error before anything listens.
+// pyctl web without a browser: its token file (~/.pythond/web/token) is made once with 32 hex
+// digits, 0600 in a 0700 dir, the same on every start; a file that is garbage, open to others or
+// a symlink is refused with a clear error before anything listens; so is a garbage --listen.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -68,4 +68,18 @@ test("the token is made once, 32 hex digits, 0600 in a 0700 dir, and kept across
   } finally {
     await cli(e.env, "pyctl", ["stop"]).catch(() => {});
   }
+});
+
+test("garbage --listen is a usage error (exit 2) naming the form", async () => {
+  const e = env();
+  for (const bad of ["", "127.0.0.1", ":8765", "127.0.0.1:99999", "127.0.0.1:-1", "my host:80", "[::1", "[127.0.0.1]:80", "example.com:80", "127.0.0.1:80:80", "x".repeat(5000)]) {
+    const r = await cli(e.env, "pyctl", ["web", "--listen", bad]);
+    assert.equal(r.code, 2, JSON.stringify(bad.slice(0, 40)));
+    assert.match(r.stderr, /^ERR usage: --listen/, JSON.stringify(bad.slice(0, 40)));
+  }
+  const r = await cli(e.env, "pyctl", ["web", "--bogus"]);
+  assert.equal(r.code, 2);
+  const help = await cli(e.env, "pyctl", ["web", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Take the keyboard/);
 });
