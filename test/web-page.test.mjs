@@ -222,6 +222,18 @@ test("the interrupt button stops a time.sleep(100)", opts, async () => {
   await page.locator("#cell-output pre", { hasText: "KeyboardInterrupt" }).first().waitFor();
 });
 
+test("the page switches between sessions: each shows its own screen", opts, async () => {
+  assert.equal((await d.pysh("new", "other")).code, 0);
+  await page.click("#sessions li[data-session=other]");
+  await waitScreen(/pythond session 'other'/);
+  assert.doesNotMatch(await screenText(), /agent-said-hi/, "the other session's screen only");
+  assert.equal(await page.textContent("#title"), "session other");
+  await page.click("#sessions li[data-session=work]");
+  await waitScreen(/agent-said-hi/);
+  assert.doesNotMatch(await screenText(), /pythond session 'other'/);
+  await page.waitForSelector("#cells li[data-state=error]"); // work's cells again
+});
+
 test("a pyctl restart is survived: the page reconnects and resumes the screen, nothing doubled or lost", opts, async () => {
   await page.click("#terminal");
   await typeLine("print('before-' + 'restart')");
