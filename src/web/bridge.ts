@@ -72,8 +72,8 @@ export class Bridge {
     try {
       // Never starts a daemon: a browser reconnecting during `pyctl restart` must not race it.
       this.client = await Client.connect({ socket: this.opts.socket, autostart: false, timeoutMs: 5000 });
-    } catch (e) {
-      this.send({ t: "error", message: (e as Error).message });
+    } catch {
+      // Said by the close code (the page shows "reconnecting… (no daemon answers)" and retries).
       this.ws.resume();
       this.ws.close(CLOSE_NO_DAEMON, "daemon not running");
       return;
