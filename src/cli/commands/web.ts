@@ -46,13 +46,15 @@ export async function web(argv: string[]): Promise<number> {
     (await Client.connect()).close(); // start the daemon now if none runs (as pysh does)
     const { startWebServer } = await import("../../web/server.js");
     const server = await startWebServer({ listen, token, tls });
+    // Handlers first: whoever reads the address may stop us at once, and must get a clean exit.
+    const stopped = new Promise<void>((resolve) => {
+      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
+    });
     const address = `${server.url}#token=${token}`;
     if (opts.json) out(JSON.stringify({ url: address, listen: server.url }));
     else out(address);
     process.stderr.write(`pyctl web: serving ${server.url} for the daemon's sessions (Ctrl-C stops)\n`);
-    await new Promise<void>((resolve) => {
-      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
-    });
+    await stopped;
     await server.close();
     return EXIT_OK;
   } catch (e) {
