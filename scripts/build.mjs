@@ -2,7 +2,7 @@
 // then type declarations for the SDK.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, renameSync } from "node:fs";
 
 rmSync("dist", { recursive: true, force: true });
 const common = {
@@ -47,4 +47,20 @@ await build({
   banner: { js: 'const __pyshUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { "import.meta.url": "__pyshUrl" },
 });
+// The web page (pyctl web): its browser code with xterm.js and the fit addon, and one
+// stylesheet, served from dist/web/ by src/web/assets.ts. Classic scripts (IIFE), so the page
+// reads its CSP nonce from document.currentScript. Never loaded by pysh.
+await build({
+  bundle: true,
+  platform: "browser",
+  target: "chrome100",
+  format: "iife",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+  entryPoints: { app: "src/web/page/app.ts", login: "src/web/page/login.ts", "app-css": "src/web/page/app.css" },
+  outdir: "dist/web",
+  entryNames: "[name]",
+});
+renameSync("dist/web/app-css.css", "dist/web/app.css");
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });

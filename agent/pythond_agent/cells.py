@@ -63,6 +63,13 @@ class Cell:
             "duration": self.duration(), "ok": self.ok, "bytes": self.size, "dropped": self.dropped,
         }
 
+    def title(self):
+        """The code's first non-blank line, at most 120 characters: what a list of cells shows."""
+        for line in (self.code or "").splitlines():
+            if line.strip():
+                return line if len(line) <= 120 else line[:119] + "\u2026"
+        return ""
+
     def result(self):
         r = self.summary()
         r.update(error=self.error, value=self.value)

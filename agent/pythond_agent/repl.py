@@ -30,7 +30,8 @@ def attach_handlers(session):
         term = repl().term
         if header.get("rows") is not None:
             term.resize(header.get("rows"), header.get("cols"))
-        return term.attach(int(header.get("max") or MAX_SCREEN))
+        since = header.get("from")
+        return term.attach(int(header.get("max") or MAX_SCREEN), since if type(since) is int else None, header.get("screen"))
 
     def op_detach(header, blobs):
         if session.repl is not None:

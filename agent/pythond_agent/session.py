@@ -252,7 +252,8 @@ class Session:
     def op_cells(self, header, blobs):
         with self.capture.lock:
             background = self.background.summary()
-        return {"cells": [c.summary() for c in self.cells.cells.values()], "evicted": self.cells.evicted,
+        cells = [dict(c.summary(), title=c.title()) for c in self.cells.cells.values()]
+        return {"cells": cells, "evicted": self.cells.evicted,
                 "background": background}, ()
 
     def op_output(self, header, blobs):

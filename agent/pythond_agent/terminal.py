@@ -6,6 +6,7 @@ is attached. Keystrokes for a program reading the slave are written to the maste
 
 Size policy: the latest resize wins (every attach and every resize sets TIOCSWINSZ).
 """
+import binascii
 import os
 import termios
 import threading
@@ -30,6 +31,8 @@ class Terminal:
         self.screen_lock = threading.Lock()
         self.screen = bytearray()
         self.offset = 0  # bytes ever read from the master
+        # Names this screen log: a resume "from byte N" is only honoured by the log it came from.
+        self.id = binascii.hexlify(os.urandom(8)).decode()
         self.written = 0  # bytes ever written to the slave (each comes back as >= 1 byte)
         self.viewers = 0
         self.viewer_link = None
@@ -62,20 +65,28 @@ class Terminal:
                 self.s.send({"k": "ev", "ev": "screen", "o": end}, [data])
 
     # -- viewers -------------------------------------------------------------------------
-    def attach(self, limit):
+    def attach(self, limit, since=None, screen=None):
+        """Count a viewer; return the replay. With since (a byte offset of this screen log, named
+        by screen) the replay is exactly the bytes after it, when the log still holds them all."""
         link = self.s.link
         with self.lock:
             if self.viewer_link is not link:
                 self.viewer_link, self.viewers = link, 0
             self.viewers += 1
+        limit = max(1, min(limit, 2 * MAX_SCREEN))
         with self.screen_lock:
-            snap = bytes(self.screen[-max(1, min(limit, 2 * MAX_SCREEN)):])
             end = self.offset
-        if len(snap) < len(self.screen) or end > len(snap):
+            base = end - len(self.screen)
+            resumed = screen == self.id and isinstance(since, int) and base <= since <= end and end - since <= limit
+            snap = bytes(self.screen[since - base :] if resumed else self.screen[-limit:])
+        info = {"offset": end, "rows": self.rows, "cols": self.cols, "viewers": self.viewers, "screen": self.id, "resumed": resumed}
+        if resumed:
+            return info, [snap]
+        if len(snap) < end:
             nl = snap.find(b"\n", 0, 4096)  # start the replay at a line boundary
             if nl >= 0:
                 snap = snap[nl + 1 :]
-        return {"offset": end, "rows": self.rows, "cols": self.cols, "viewers": self.viewers}, [b"\x1b[0m" + snap]
+        return info, [b"\x1b[0m" + snap]
 
     def detach(self):
         with self.lock:

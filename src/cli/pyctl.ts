@@ -9,6 +9,7 @@ usage: pyctl <verb>
   stop        stop the daemon and end its sessions
   restart     restart the daemon in the background; sessions live on and are re-adopted
   status      say whether a daemon answers (exit 1 if not)
+  web         serve a web page for the sessions (--listen HOST:PORT); prints its address
 Run "pyctl <verb> --help" for details.`;
 
 const d = () => import("./commands/daemon.js");
@@ -19,6 +20,7 @@ process.exitCode = await dispatch(
     stop: async () => (await d()).stop,
     status: async () => (await d()).status,
     restart: async () => (await d()).restart,
+    web: async () => (await import("./commands/web.js")).web,
   },
   HELP,
 );

@@ -50,6 +50,9 @@ export class Client {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | null = null;
+  private onClosed: (e: Error) => void = () => {};
+  /** Resolves with the reason once the connection to the daemon is gone (a long-lived client's cue to reconnect). */
+  readonly closed = new Promise<Error>((resolve) => (this.onClosed = resolve));
 
   private constructor(private readonly ws: UnixWebSocket, readonly socket: string) {
     ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.onBinary(data) : this.onText(data)));
@@ -57,6 +60,7 @@ export class Client {
       this.closedError = new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
       for (const p of this.pending.values()) p.reject(this.closedError);
       this.pending.clear();
+      this.onClosed(this.closedError);
     });
     ws.on("error", () => {});
   }

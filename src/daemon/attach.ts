@@ -94,24 +94,58 @@ function checkSize(rows: unknown, cols: unknown): Size {
  * a function that sends the replay and then the held live output. The viewer is in the hub
  * before the agent answers, so no screen bytes fall between replay and live output.
  */
-async function join(s: Session, v: Viewer, size: Size, replayBytes: number): Promise<(send: (replay: Buffer) => void) => void> {
+/** Where a re-joining viewer left off: a byte offset of the screen log it names. */
+export interface Resume {
+  from: number;
+  screen: string;
+}
+
+/** What a viewer is told about its replay, so it can resume from where it stops later. */
+export interface ReplayInfo {
+  /** Screen offset at the end of the replay; live bytes continue from here. */
+  offset: number;
+  /** Bytes of replay sent before the live output. */
+  replayBytes: number;
+  /** Names the screen log (a new one after a session restart). */
+  screen: string;
+  /** The replay is exactly the bytes after Resume.from (else a fresh screen). */
+  resumed: boolean;
+}
+
+async function join(
+  s: Session,
+  v: Viewer,
+  size: Size,
+  replayBytes: number,
+  resume?: Resume,
+): Promise<{ info: ReplayInfo; start: (send: (replay: Buffer) => void) => void }> {
   const hub = hubOf(s);
   hub.viewers.add(v);
   let reply;
   try {
-    reply = await s.control("attach", { ...size, max: replayBytes }, 10_000);
+    reply = await s.control("attach", { ...size, max: replayBytes, ...(resume ?? {}) }, 10_000);
   } catch (e) {
     hub.viewers.delete(v);
     throw e;
   }
   const replay = reply.blobs[0] ?? Buffer.alloc(0);
-  return (send) => {
-    v.end = Number(reply.result.offset) || 0;
+  const offset = Number(reply.result.offset) || 0;
+  const info = { offset, replayBytes: replay.length, screen: String(reply.result.screen ?? ""), resumed: reply.result.resumed === true };
+  const start = (send: (replay: Buffer) => void) => {
+    v.end = offset;
     send(replay);
     const held = v.held ?? [];
     v.held = null;
     for (const [d, e] of held) deliver(v, d, e);
   };
+  return { info, start };
+}
+
+function checkResume(from: unknown, screen: unknown): Resume | undefined {
+  if (from === undefined && screen === undefined) return undefined;
+  if (!Number.isSafeInteger(from) || (from as number) < 0) throw new DaemonError("bad_request", '"from" must be a non-negative integer (a screen offset)');
+  if (typeof screen !== "string" || !/^[0-9a-f]{1,64}$/.test(screen)) throw new DaemonError("bad_request", '"screen" must be the screen id of an earlier "attached" event');
+  return { from: from as number, screen };
 }
 
 function leave(s: Session, v: Viewer): void {
@@ -137,6 +171,7 @@ export async function attachOp(call: Call): Promise<unknown> {
   if (typeof req.session !== "string") throw new DaemonError("bad_request", '"session" must be a string');
   const s = ctx.table.get(req.session);
   const size = checkSize(req.rows, req.cols);
+  const resume = checkResume(req.from, req.screen);
   const readOnly = req.read_only === true;
   if (conn.onMessage) throw new DaemonError("bad_request", "this connection is already attached");
   return new Promise((resolve, reject) => {
@@ -194,11 +229,18 @@ export async function attachOp(call: Call): Promise<unknown> {
       }
       return false;
     };
-    join(s, v, readOnly ? {} : size, REPLAY_BYTES).then(
-      (start) => {
+    join(s, v, readOnly ? {} : size, REPLAY_BYTES, resume).then(
+      ({ info, start }) => {
         if (v.closed) return;
-        ctx.log.write({ event: "attach", conn_id: conn.id, peer: conn.peer, session: s.name, status: "ok" });
-        call.event("attached", { session: s.name, read_only: readOnly });
+        ctx.log.write({ event: "attach", conn_id: conn.id, peer: conn.peer, session: s.name, status: info.resumed ? "resumed" : "ok" });
+        call.event("attached", {
+          session: s.name,
+          read_only: readOnly,
+          offset: info.offset,
+          replay_bytes: info.replayBytes,
+          screen: info.screen,
+          resumed: info.resumed,
+        });
         start((replay) => v.write(replay));
       },
       (e) => {
@@ -244,7 +286,7 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
   );
   let start: (send: (replay: Buffer) => void) => void;
   try {
-    start = await join(s, v, size, LEGACY_REPLAY_BYTES);
+    ({ start } = await join(s, v, size, LEGACY_REPLAY_BYTES));
   } catch (e) {
     return `ERR ${(e as Error).message}`;
   }

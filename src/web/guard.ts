@@ -1,0 +1,38 @@
+// The checks every request passes: Host (DNS rebinding), Origin (cross-site WebSockets and
+// posts), and the session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+import type { IncomingMessage } from "node:http";
+import { secretsEqual } from "./token.js";
+
+export const COOKIE_NAME = "pythond_web";
+/** Longest Cookie header read; anything longer is not ours and is refused. */
+const MAX_COOKIE_HEADER = 8192;
+
+export function hostAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
+  const host = req.headers.host;
+  return typeof host === "string" && allowed.has(host.toLowerCase());
+}
+
+/** The page's own origin is the only one allowed (Host was checked first). */
+export function originAllowed(req: IncomingMessage, tls: boolean): boolean {
+  const origin = req.headers.origin;
+  return typeof origin === "string" && origin.toLowerCase() === `${tls ? "https" : "http"}://${String(req.headers.host).toLowerCase()}`;
+}
+
+export function cookieOf(req: IncomingMessage, name = COOKIE_NAME): string | undefined {
+  const header = req.headers.cookie;
+  if (typeof header !== "string" || header.length > MAX_COOKIE_HEADER) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function signedIn(req: IncomingMessage, expected: string): boolean {
+  const got = cookieOf(req);
+  return got !== undefined && secretsEqual(got, expected);
+}
+
+export function sessionCookie(value: string, tls: boolean): string {
+  return `${COOKIE_NAME}=${value}; Path=/; HttpOnly; SameSite=Strict${tls ? "; Secure" : ""}`;
+}

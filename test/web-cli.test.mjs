@@ -1,0 +1,85 @@
+// pyctl web without a browser: its token file (~/.pythond/web/token) is made once with 32 hex
+// digits, 0600 in a 0700 dir, the same on every start; a file that is garbage, open to others or
+// a symlink is refused with a clear error before anything listens; so is a garbage --listen.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeEnv, cli, BIN } from "./helpers/daemon.mjs";
+
+const envs = [];
+after(() => {
+  for (const e of envs) rmSync(e.dir, { recursive: true, force: true });
+});
+
+function env() {
+  const e = makeEnv();
+  envs.push(e);
+  mkdirSync(join(e.home, ".pythond", "web"), { recursive: true, mode: 0o700 });
+  chmodSync(join(e.home, ".pythond"), 0o700);
+  return e;
+}
+
+test("a bad token file is refused, naming the file and the fix", async () => {
+  const cases = [
+    ["garbage", (f) => writeFileSync(f, "not a token\n", { mode: 0o600 }), /does not hold a token .*remove it/],
+    ["open to others", (f) => writeFileSync(f, "0".repeat(32) + "\n", { mode: 0o644 }), /mode 644 lets others read it/],
+    ["a symlink", (f) => (writeFileSync(f + ".real", "0".repeat(32), { mode: 0o600 }), symlinkSync(f + ".real", f)), /symlink/],
+  ];
+  for (const [what, make, message] of cases) {
+    const e = env();
+    const file = join(e.home, ".pythond", "web", "token");
+    make(file);
+    chmodSync(file, statSync(file).mode & 0o777); // writeFileSync's mode passes the umask
+    const r = await cli(e.env, "pyctl", ["web", "--listen", "127.0.0.1:0"]);
+    assert.equal(r.code, 1, what);
+    assert.match(r.stderr, message, what);
+    assert.match(r.stderr, /\.pythond\/web\/token/, what);
+  }
+});
+
+test("the token is made once, 32 hex digits, 0600 in a 0700 dir, and kept across starts", async () => {
+  const e = env();
+  e.env.PYTHOND_NO_AUTOSTART = "0"; // pyctl web starts the daemon as pysh would
+  const start = () =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN("pyctl"), "web", "--listen", "127.0.0.1:0", "--json"], { env: e.env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (c) => {
+        out += c;
+        if (out.includes("\n")) {
+          child.kill("SIGTERM");
+          child.once("exit", (code) => resolve({ printed: JSON.parse(out), code }));
+        }
+      });
+      child.once("error", reject);
+    });
+  try {
+    const first = await start();
+    assert.equal(first.code, 0, "SIGTERM stops it cleanly");
+    const file = join(e.home, ".pythond", "web", "token");
+    const token = readFileSync(file, "utf8").trim();
+    assert.match(token, /^[0-9a-f]{32}$/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(first.printed.url, `${first.printed.listen}#token=${token}`);
+    const second = await start();
+    assert.ok(second.printed.url.endsWith(`#token=${token}`), "the same token on the next start");
+  } finally {
+    await cli(e.env, "pyctl", ["stop"]).catch(() => {});
+  }
+});
+
+test("garbage --listen is a usage error (exit 2) naming the form", async () => {
+  const e = env();
+  for (const bad of ["", "127.0.0.1", ":8765", "127.0.0.1:99999", "127.0.0.1:-1", "my host:80", "[::1", "[127.0.0.1]:80", "example.com:80", "127.0.0.1:80:80", "x".repeat(5000)]) {
+    const r = await cli(e.env, "pyctl", ["web", "--listen", bad]);
+    assert.equal(r.code, 2, JSON.stringify(bad.slice(0, 40)));
+    assert.match(r.stderr, /^ERR usage: --listen/, JSON.stringify(bad.slice(0, 40)));
+  }
+  const r = await cli(e.env, "pyctl", ["web", "--bogus"]);
+  assert.equal(r.code, 2);
+  const help = await cli(e.env, "pyctl", ["web", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Take the keyboard/);
+});
