@@ -87,7 +87,7 @@ export class Client {
   }
 
   /** True once the daemon closed this connection (every later request rejects). */
-  get closed(): boolean {
+  get isClosed(): boolean {
     return this.closedError !== null;
   }
 

@@ -8,7 +8,7 @@ let current: Promise<Client> | null = null;
 let live: Client | null = null;
 
 export function daemon(): Promise<Client> {
-  if (live && !live.closed) return Promise.resolve(live);
+  if (live && !live.isClosed) return Promise.resolve(live);
   if (!current) {
     current = Client.connect().then(
       (c) => ((live = c), (current = null), c),
