@@ -6,6 +6,8 @@ import { ConnectError, DaemonRequestError } from "./errors.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 
 export const PROTOCOL = "pythond.json.1";
+/** Offered second: a pythond 0.4 daemon picks it, and requests go through legacy-requests.ts. */
+export const LEGACY_PROTOCOL = "pythond.0.4";
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 export interface ConnectOptions {
@@ -38,34 +40,60 @@ export interface CellOutcome {
   images?: string[];
 }
 
+const wsOptions = (timeoutMs: number) => ({
+  protocols: [PROTOCOL, LEGACY_PROTOCOL],
+  maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
+  handshakeTimeout: timeoutMs,
+});
+
 function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
-  return UnixWebSocket.connect(sock, {
-    protocol: PROTOCOL,
-    maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
-    handshakeTimeout: timeoutMs,
-  });
+  return UnixWebSocket.connect(sock, wsOptions(timeoutMs));
+}
+
+/** Speaks for a connection to a pythond 0.4 daemon (its text protocol). */
+export interface LegacyBridge {
+  request(op: string, fields: Record<string, unknown>, handlers: RequestHandlers): Promise<any>;
 }
 
 export class Client {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | null = null;
+  private legacy: LegacyBridge | undefined;
 
-  private constructor(private readonly ws: UnixWebSocket, readonly socket: string) {
-    ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.onBinary(data) : this.onText(data)));
+  /** `socket`: the Unix socket path, or "host:port" of a remote daemon. */
+  private constructor(private readonly ws: UnixWebSocket, readonly socket: string, readonly remote = false) {
     ws.on("close", (code: number, reason: Buffer) => {
-      this.closedError = new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
+      this.closedError =
+        code === 1008 && String(reason) === "auth failed"
+          ? new ConnectError(`auth failed at ${socket}: wrong token -- check PYTHOND_TOKEN or PYTHOND_TOKEN_FILE (the server shows it with: pyctl token)`)
+          : new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
       for (const p of this.pending.values()) p.reject(this.closedError);
       this.pending.clear();
     });
     ws.on("error", () => {});
   }
 
+  private static async make(ws: UnixWebSocket, where: string, remote: boolean): Promise<Client> {
+    const c = new Client(ws, where, remote);
+    if (ws.protocol === LEGACY_PROTOCOL) {
+      const { LegacyRequests } = await import("./legacy-requests.js");
+      c.legacy = new LegacyRequests(ws, () => c.closedError);
+    } else ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? c.onBinary(data) : c.onText(data)));
+    return c;
+  }
+
   static async connect(opts: ConnectOptions = {}): Promise<Client> {
-    const sock = opts.socket ?? socketPath();
     const timeoutMs = opts.timeoutMs ?? 5000;
+    // A remote daemon: TLS, pins and the token are loaded only on this path (remote.ts).
+    if (!opts.socket && process.env.PYTHOND_HOST !== undefined) {
+      const { openRemote } = await import("./remote.js");
+      const { ws, target } = await openRemote(wsOptions(timeoutMs), timeoutMs);
+      return Client.make(ws, target.name, true);
+    }
+    const sock = opts.socket ?? socketPath();
     try {
-      return new Client(await open(sock, timeoutMs), sock);
+      return await Client.make(await open(sock, timeoutMs), sock, false);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const absent = code === "ENOENT" || code === "ECONNREFUSED";
@@ -76,7 +104,7 @@ export class Client {
     }
     await startDaemonInBackground(sock);
     try {
-      return new Client(await open(sock, timeoutMs), sock);
+      return await Client.make(await open(sock, timeoutMs), sock, false);
     } catch (e) {
       throw new ConnectError(`cannot connect to ${sock}: ${(e as Error).message}`);
     }
@@ -109,6 +137,7 @@ export class Client {
 
   request<T = any>(op: string, fields: Record<string, unknown> = {}, handlers: RequestHandlers = {}): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (this.legacy) return this.legacy.request(op, fields, handlers);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...handlers });
@@ -120,6 +149,11 @@ export class Client {
    * Run code in a session; output streams to handlers.output, the outcome resolves. `cell`
    * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
    */
+  /** True when the daemon is pythond 0.4 (text protocol): only what 0.4 can serve works. */
+  get isLegacy(): boolean {
+    return this.legacy !== undefined;
+  }
+
   run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string): Promise<CellOutcome> {
     return this.request("run", cell ? { session, code, cell } : { session, code }, handlers);
   }
