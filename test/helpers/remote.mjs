@@ -50,8 +50,9 @@ export function start04(env, args) {
     const timer = setTimeout(() => reject(new Error(`0.4 daemon did not start: ${text}`)), 30_000);
     child.stderr.on("data", (c) => {
       text += c.toString();
-      const m = /token=([0-9a-f]{32})/.exec(text);
-      if (m && /:\/\/\S+:(\d+)/.test(text)) {
+      const m = /token=([0-9a-f]{32})\n/.exec(text);
+      // with TLS, the fingerprint line follows the token line
+      if (m && /:\/\/\S+:(\d+)/.test(text) && (!args.includes("--tls") || /fingerprint=\S+\n/.test(text))) {
         clearTimeout(timer);
         resolve({ child, token: m[1], text: () => text });
       }
