@@ -86,7 +86,7 @@ export class Client {
   static async connect(opts: ConnectOptions = {}): Promise<Client> {
     const timeoutMs = opts.timeoutMs ?? 5000;
     // A remote daemon: TLS, pins and the token are loaded only on this path (remote.ts).
-    if (!opts.socket && process.env.PYTHOND_HOST !== undefined) {
+    if (!opts.socket && process.env.PYTHOND_HOST) {
       const { openRemote } = await import("./remote.js");
       const { ws, target } = await openRemote(wsOptions(timeoutMs), timeoutMs);
       return Client.make(ws, target.name, true);

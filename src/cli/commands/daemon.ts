@@ -82,17 +82,18 @@ export async function stop(argv: string[]): Promise<number> {
 }
 
 export async function status(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out("usage: pyctl status\n\nSays whether a daemon answers on the socket (exit 1 if not)."), EXIT_OK;
-  const sock = socketPath();
+  if (wantsHelp(argv)) return out("usage: pyctl status\n\nSays whether a daemon answers on the socket, or at PYTHOND_HOST (exit 1 if not)."), EXIT_OK;
+  const where = process.env.PYTHOND_HOST ? `host: ${process.env.PYTHOND_HOST}` : `socket: ${socketPath()}`;
   try {
     const c = await connectNoStart();
     const h = await c.request("hello");
     const { sessions } = await c.request("ls");
     c.close();
-    out(`socket: ${sock}\nalive: True\npid: ${h.pid}\nsessions: ${sessions.length}`);
+    out(`${where}\nalive: True\npid: ${h.pid}\nsessions: ${sessions.length}`);
     return EXIT_OK;
   } catch (e) {
-    out(`socket: ${sock}\nalive: False`);
+    out(`${where}\nalive: False`);
+    if (process.env.PYTHOND_HOST) process.stderr.write(`ERR ${(e as Error).message}\n`);
     return EXIT_ERROR;
   }
 }
