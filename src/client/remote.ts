@@ -54,7 +54,7 @@ export interface PinVerdict {
 
 /** Is this peer certificate acceptable for this server? (pins first; system CAs only when nothing is pinned) */
 export function checkServerCert(t: RemoteTarget, s: TLSSocket): PinVerdict {
-  const peer = s.getPeerCertificate(true);
+  const peer = s.getPeerCertificate();
   if (!peer?.raw) return { ok: false, fingerprint: "", problem: `server ${t.name} sent no certificate` };
   const fp = fingerprintOf(peer.raw);
   const warn = (m: string) => process.stderr.write(m + "\n");
