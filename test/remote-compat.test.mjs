@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { daemonFactory, makeEnv, cli } from "./helpers/daemon.mjs";
 import { startListening, stopListening, RemoteClient, tokenOf, peer04, start04 } from "./helpers/remote.mjs";
+import { Tmux } from "./helpers/attach-env.mjs";
+import { BIN } from "./helpers/daemon.mjs";
 
 const newDaemon = daemonFactory(after);
 const stops = [];
@@ -130,6 +132,20 @@ test("our pysh against a pythond 0.4 daemon over TLS (its text protocol), pinned
   const wrong = await c.pyshWith({ PYTHOND_TOKEN: "0".repeat(32) }, "ls");
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /auth failed/);
+
+  // attach through 0.4's attach sub-protocol, in a real terminal; Ctrl-] detaches
+  const tm = new Tmux(c.env);
+  try {
+    tm.open("a", `${BIN("pysh")} attach w`);
+    await tm.waitFor("a", /shared with AI[\s\S]*>>> $/m, 20_000);
+    tm.type("a", "x + 100");
+    tm.keys("a", "Enter");
+    await tm.waitFor("a", /^120\r?$/m);
+    tm.keys("a", "C-]");
+    await tm.waitFor("a", /detached from "w"[\s\S]*EXIT=0/);
+  } finally {
+    tm.kill();
+  }
   assert.match(await ok("kill", "w"), /^OK killed w/);
 });
 

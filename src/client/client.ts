@@ -53,6 +53,7 @@ function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
 /** Speaks for a connection to a pythond 0.4 daemon (its text protocol). */
 export interface LegacyBridge {
   request(op: string, fields: Record<string, unknown>, handlers: RequestHandlers): Promise<any>;
+  sendRaw(data: Buffer | string): void;
 }
 
 export class Client {
@@ -160,7 +161,8 @@ export class Client {
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
   sendRaw(data: Buffer | string): void {
-    if (this.ws.isOpen) this.ws.send(data);
+    if (this.legacy) this.legacy.sendRaw(data);
+    else if (this.ws.isOpen) this.ws.send(data);
   }
 
   close(): void {

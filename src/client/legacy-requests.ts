@@ -44,12 +44,21 @@ function ok(reply: string): string {
   return reply;
 }
 
+/** The attach stream's screen output, as the structured protocol numbers it. */
+const SCREEN_STREAM = 3;
+
 export class LegacyRequests implements LegacyBridge {
   private chain: Promise<unknown> = Promise.resolve();
   private waiter: ((reply: string | null) => void) | null = null;
+  /** While attached (0.4 §7): the screen goes here, and the attach ends with the connection. */
+  private attached: { handlers: RequestHandlers; end: () => void } | null = null;
 
   constructor(private readonly ws: UnixWebSocket, private readonly closedError: () => Error | null) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (this.attached) {
+        if (isBinary) this.attached.handlers.output?.(SCREEN_STREAM, data);
+        return; // "OK detached" is followed by close 1000
+      }
       if (isBinary) return;
       const w = this.waiter;
       this.waiter = null;
@@ -59,6 +68,40 @@ export class LegacyRequests implements LegacyBridge {
       const w = this.waiter;
       this.waiter = null;
       w?.(null);
+      this.attached?.end();
+    });
+  }
+
+  /**
+   * Raw frames while attached: keystrokes (binary) pass as they are; our JSON controls become
+   * 0.4's ("detach"); a resize has no 0.4 form while attached (§14.15) and is dropped.
+   */
+  sendRaw(data: Buffer | string): void {
+    if (typeof data !== "string") return this.ws.send(data);
+    try {
+      const m = JSON.parse(data);
+      if (m?.op === "detach") this.ws.send("detach");
+    } catch {
+      /* not ours */
+    }
+  }
+
+  private async attach(session: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {
+    const size = Number.isInteger(f.rows) && Number.isInteger(f.cols) ? ` ${f.rows} ${f.cols}` : "";
+    const reply = ok(await this.ask(`attach ${session}${size}`));
+    if (reply !== "OK attached") throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
+    return new Promise((resolve, reject) => {
+      this.attached = {
+        handlers,
+        end: () => {
+          this.attached = null;
+          const e = this.closedError();
+          // 0.4 ends an attach with close 1000 "detached" (or "session killed")
+          if (e && /\(1000 detached\)/.test(e.message)) resolve({});
+          else reject(e ?? new ConnectError("daemon closed the connection"));
+        },
+      };
+      handlers.event?.("attached", {});
     });
   }
 
@@ -112,6 +155,8 @@ export class LegacyRequests implements LegacyBridge {
       case "stop":
         ok(await this.ask("stop"));
         return {};
+      case "attach":
+        return this.attach(s, f, handlers);
       default:
         unsupported(op);
     }
