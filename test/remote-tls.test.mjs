@@ -101,6 +101,27 @@ test("first contact: pyctl pin HOST:PORT needs --expect off a terminal, refuses 
   assert.match(repin.stderr, /not its pinned certificate/);
 });
 
+test("first contact on a terminal: the fingerprint is shown and pinned only after 'yes'", async () => {
+  const c = new RemoteClient(d, "tty", port, { token });
+  const tm = new Tmux(c.env);
+  try {
+    tm.open("no", `${BIN("pyctl")} pin 127.0.0.1:${port}`);
+    await tm.waitFor("no", /Pin it for 127\.0\.0\.1:\d+\? \[yes\/no\] $/m);
+    assert.ok(tm.screen("no").includes(fp));
+    tm.type("no", "no");
+    tm.keys("no", "Enter");
+    await tm.waitFor("no", /ERR not confirmed; nothing pinned\nEXIT=1/);
+    tm.open("yes", `${BIN("pyctl")} pin 127.0.0.1:${port}`);
+    await tm.waitFor("yes", /\[yes\/no\] $/m);
+    tm.type("yes", "yes");
+    tm.keys("yes", "Enter");
+    await tm.waitFor("yes", /pinned server: .*\(for 127\.0\.0\.1:\d+ only\)[\s\S]*EXIT=0/);
+  } finally {
+    tm.kill();
+  }
+  assert.equal((await c.pysh("ls")).code, 0);
+});
+
 test("the token is never sent to a server whose certificate fails the pin check", async () => {
   // A real TLS server with another certificate, recording every byte it receives.
   const other = new RemoteClient(d, "impostor", 1);

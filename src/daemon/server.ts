@@ -48,7 +48,7 @@ export interface DaemonOptions {
   listen?: ListenOptions;
 }
 
-/** A TCP client: its address, and what the daemon admits it with. */
+/** A TCP client: its address ("host:port" for the access log; the IP is what auth.ts throttles). */
 interface Remote {
   peer: string;
   ip: string;
