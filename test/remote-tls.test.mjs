@@ -212,6 +212,10 @@ test("errors name the fix: TLS against a plain port, plain against a TLS port, r
   const badHost = await c.pyshWith({ PYTHOND_HOST: ":7399" }, "ls");
   assert.equal(badHost.code, 1);
   assert.match(badHost.stderr, /^ERR invalid PYTHOND_HOST: ":7399" has no host/);
+  // a token cannot smuggle a header into the request
+  const injected = await c.pyshWith({ PYTHOND_HOST: `127.0.0.1:${port}`, PYTHOND_TOKEN: `${token}\r\nX-Evil: 1` }, "ls");
+  assert.equal(injected.code, 1);
+  assert.match(injected.stderr, /^ERR PYTHOND_TOKEN is not a token/);
   const bigTokenFile = join(d.dir, "big-token");
   writeFileSync(bigTokenFile, "a".repeat(10_000));
   const big = await c.pyshWith({ PYTHOND_HOST: `127.0.0.1:${port}`, PYTHOND_TOKEN: "", PYTHOND_TOKEN_FILE: bigTokenFile }, "ls");

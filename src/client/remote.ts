@@ -30,19 +30,25 @@ export function remoteTarget(env = process.env): RemoteTarget {
   return { address, name: canonicalAddress(address), tls: /^(1|true|yes)$/i.test(env.PYTHOND_TLS ?? "") };
 }
 
+/** What may go into the Authorization header: visible ASCII, no CR/LF to inject headers with. */
+const TOKEN_CHARS = /^[\x21-\x7e]{1,1024}$/;
+
 /** PYTHOND_TOKEN, else the first line of PYTHOND_TOKEN_FILE. */
 export function clientToken(env = process.env): string {
-  if (env.PYTHOND_TOKEN) return env.PYTHOND_TOKEN;
-  if (env.PYTHOND_TOKEN_FILE) {
+  let token: string;
+  let from = "PYTHOND_TOKEN";
+  if (env.PYTHOND_TOKEN) token = env.PYTHOND_TOKEN;
+  else if (env.PYTHOND_TOKEN_FILE) {
+    from = `token file ${env.PYTHOND_TOKEN_FILE}`;
     try {
-      const t = readTokenFile(env.PYTHOND_TOKEN_FILE);
-      if (t) return t;
-      throw new TokenError(`token file ${env.PYTHOND_TOKEN_FILE} is empty`);
+      token = readTokenFile(env.PYTHOND_TOKEN_FILE);
+      if (!token) throw new TokenError(`${from} is empty`);
     } catch (e) {
       throw new ConnectError((e as Error).message);
     }
-  }
-  throw new ConnectError("no token: set PYTHOND_TOKEN or PYTHOND_TOKEN_FILE (the server shows it with: pyctl token)");
+  } else throw new ConnectError("no token: set PYTHOND_TOKEN or PYTHOND_TOKEN_FILE (the server shows it with: pyctl token)");
+  if (!TOKEN_CHARS.test(token)) throw new ConnectError(`${from} is not a token (printable ASCII without spaces, at most 1024 characters)`);
+  return token;
 }
 
 export interface PinVerdict {
@@ -103,8 +109,10 @@ function explain(t: RemoteTarget, e: NodeJS.ErrnoException): ConnectError {
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new ConnectError(`cannot connect to ${where}: unknown host ${t.address.host}`);
   if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNEXPECTED_RECORD|HTTP_REQUEST/.test(code + e.message))
     return new ConnectError(`cannot connect to ${where}: the server does not speak TLS there -- unset PYTHOND_TLS (a loopback listener may be plain ws://)`);
-  if (/this port speaks TLS/.test(e.message) || /unexpected server response: HTTP\/1\.1 400/.test(e.message) && !t.tls)
+  if (!t.tls && /this port speaks TLS/.test(e.message))
     return new ConnectError(`cannot connect to ${where}: the server speaks TLS there -- set PYTHOND_TLS=1`);
+  if (!t.tls && /closed during the opening handshake/.test(e.message))
+    return new ConnectError(`cannot connect to ${where}: the server closed the connection during the handshake -- if it uses TLS (a pythond 0.4 TLS port does this), set PYTHOND_TLS=1`);
   if (/ALERT|CERTIFICATE|SSL|TLS|ECONNRESET|EPIPE|closed during the opening handshake/i.test(code + " " + e.message) && t.tls)
     return new ConnectError(`cannot connect to ${where}: the server refused the TLS connection (${code || e.message}) -- if it requires client certificates, trust this machine's there: pyctl cert here, pyctl trust <that cert.pem> there`);
   return new ConnectError(`cannot connect to ${where}: ${e.message}`);

@@ -17,6 +17,9 @@ const MAX_ENTRY_BYTES = 64 * 1024;
 /** Entries read from one directory at most (a store is a short list, not a database). */
 const MAX_ENTRIES = 4096;
 
+/** A per-host pin directory is named by its address, HOST:PORT. */
+const ADDRESS_DIR = /^[A-Za-z0-9.\-_:[\]]{1,300}$/;
+
 export function tlsDir(): string {
   return join(stateDir(), "tls");
 }
@@ -25,7 +28,7 @@ export const trustedServersDir = () => join(tlsDir(), "trusted_servers");
 
 /** The directory of the pins bound to one server address (HOST:PORT, as canonicalAddress gives it). */
 export function hostPinsDir(address: string): string {
-  if (!/^[A-Za-z0-9.\-_:[\]]{1,300}$/.test(address)) throw new Error(`invalid server address: ${address}`);
+  if (!ADDRESS_DIR.test(address) || /^\.+$/.test(address)) throw new Error(`invalid server address: ${address}`);
   return join(trustedServersDir(), "hosts", address);
 }
 
@@ -139,10 +142,12 @@ export function removeFromStore(dir: string, fp: string): string[] {
   return removed;
 }
 
-/** The server addresses that have pins of their own. */
+/** The server addresses that have pins of their own (names that are not addresses are ignored). */
 export function pinnedHosts(): string[] {
   try {
-    return readdirSync(join(trustedServersDir(), "hosts")).sort();
+    return readdirSync(join(trustedServersDir(), "hosts"))
+      .filter((n) => ADDRESS_DIR.test(n))
+      .sort();
   } catch {
     return [];
   }
