@@ -52,6 +52,8 @@ export class LegacyRequests implements LegacyBridge {
   private waiter: ((reply: string | null) => void) | null = null;
   /** While attached (0.4 §7): the screen goes here, and the attach ends with the connection. */
   private attached: { handlers: RequestHandlers; end: () => void } | null = null;
+  /** Screen frames that came with "OK attached", before the attach promise could take over. */
+  private early: Buffer[] | null = null;
 
   constructor(private readonly ws: UnixWebSocket, private readonly closedError: () => Error | null) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -59,7 +61,10 @@ export class LegacyRequests implements LegacyBridge {
         if (isBinary) this.attached.handlers.output?.(SCREEN_STREAM, data);
         return; // "OK detached" is followed by close 1000
       }
-      if (isBinary) return;
+      if (isBinary) {
+        this.early?.push(Buffer.from(data));
+        return;
+      }
       const w = this.waiter;
       this.waiter = null;
       w?.(data.toString("utf8"));
@@ -88,8 +93,18 @@ export class LegacyRequests implements LegacyBridge {
 
   private async attach(session: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {
     const size = Number.isInteger(f.rows) && Number.isInteger(f.cols) ? ` ${f.rows} ${f.cols}` : "";
-    const reply = ok(await this.ask(`attach ${session}${size}`));
-    if (reply !== "OK attached") throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
+    // The scrollback frame often arrives in the same read as "OK attached": keep it.
+    this.early = [];
+    let reply: string;
+    try {
+      reply = ok(await this.ask(`attach ${session}${size}`));
+      if (reply !== "OK attached") throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
+    } catch (e) {
+      this.early = null;
+      throw e;
+    }
+    const early = this.early;
+    this.early = null;
     return new Promise((resolve, reject) => {
       this.attached = {
         handlers,
@@ -102,6 +117,7 @@ export class LegacyRequests implements LegacyBridge {
         },
       };
       handlers.event?.("attached", {});
+      for (const b of early) handlers.output?.(SCREEN_STREAM, b);
     });
   }
 
