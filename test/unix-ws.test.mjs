@@ -13,7 +13,7 @@ import { UnixWebSocket } from "../dist/unix-ws.js";
 
 const PROTO = "pythond.json.1";
 let dir, sock, http, wss;
-const opts = (extra = {}) => ({ protocol: PROTO, maxPayload: 1 << 20, handshakeTimeout: 2000, ...extra });
+const opts = (extra = {}) => ({ protocols: [PROTO], maxPayload: 1 << 20, handshakeTimeout: 2000, ...extra });
 const once = (em, ev) => new Promise((r) => em.once(ev, (...a) => r(a)));
 
 before(async () => {
@@ -94,7 +94,7 @@ test("a message above maxPayload fails the connection with 1009", async () => {
 
 test("connect errors keep their errno code; wrong subprotocol is refused", async () => {
   await assert.rejects(UnixWebSocket.connect(join(dir, "absent.sock"), opts()), (e) => e.code === "ENOENT");
-  await assert.rejects(UnixWebSocket.connect(sock, opts({ protocol: "other" })), /unexpected server response|subprotocol/);
+  await assert.rejects(UnixWebSocket.connect(sock, opts({ protocols: ["other"] })), /unexpected server response|subprotocol/);
 });
 
 // A raw server that answers the handshake with whatever `reply` returns.

@@ -5,11 +5,17 @@ import { VERSION } from "./version.js";
 const HELP = `pyctl ${VERSION} -- control the pythond daemon
 
 usage: pyctl <verb>
-  start       run the daemon in the foreground (same as: pythond daemon)
+  start       run the daemon in the foreground (same as: pythond daemon; --listen HOST:PORT [--tls] [--show-token])
   stop        stop the daemon and end its sessions
   restart     restart the daemon in the background; sessions live on and are re-adopted
   status      say whether a daemon answers (exit 1 if not)
   web         serve a web page for the sessions (--listen HOST:PORT); prints its address
+  cert        show this machine's TLS certificate (made on first use)
+  token       show the token TCP clients must send (--rotate replaces it)
+  trust       accept a client certificate (mTLS; --list)
+  untrust     stop accepting a client certificate
+  pin         accept a server certificate (a file, or HOST:PORT on first contact; --list)
+  unpin       forget a pinned server certificate
 Run "pyctl <verb> --help" for details.`;
 
 const d = () => import("./commands/daemon.js");
@@ -21,6 +27,12 @@ process.exitCode = await dispatch(
     status: async () => (await d()).status,
     restart: async () => (await d()).restart,
     web: async () => (await import("./commands/web.js")).web,
+    cert: async () => (await import("./commands/cert.js")).cert,
+    token: async () => (await import("./commands/token.js")).token,
+    trust: async () => (await import("./commands/trust.js")).trust,
+    untrust: async () => (await import("./commands/untrust.js")).untrust,
+    pin: async () => (await import("./commands/pin.js")).pin,
+    unpin: async () => (await import("./commands/unpin.js")).unpin,
   },
   HELP,
 );

@@ -24,7 +24,9 @@ usage: pysh <verb> [options] <session> ...
 Options may come anywhere ("--" ends them), except after the session name of run, fire
 and fork, where the code begins. --json (every verb but attach) prints JSON, errors too.
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
-A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).`;
+A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).
+A remote daemon: PYTHOND_HOST=host:port, PYTHOND_TLS=1, PYTHOND_TOKEN (or PYTHOND_TOKEN_FILE);
+pin its certificate first: pyctl pin host:port.`;
 
 export const verbs: Record<string, () => Promise<Command>> = {
   new: async () => (await import("./commands/new.js")).newSession,

@@ -6,6 +6,8 @@ import { ConnectError, DaemonRequestError } from "./errors.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 
 export const PROTOCOL = "pythond.json.1";
+/** Offered second: a pythond 0.4 daemon picks it, and requests go through legacy-requests.ts. */
+export const LEGACY_PROTOCOL = "pythond.0.4";
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 export interface ConnectOptions {
@@ -38,12 +40,20 @@ export interface CellOutcome {
   images?: string[];
 }
 
+const wsOptions = (timeoutMs: number) => ({
+  protocols: [PROTOCOL, LEGACY_PROTOCOL],
+  maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
+  handshakeTimeout: timeoutMs,
+});
+
 function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
-  return UnixWebSocket.connect(sock, {
-    protocol: PROTOCOL,
-    maxPayload: Number(process.env.PYTHOND_MAX_MESSAGE) || DEFAULT_MAX_MESSAGE,
-    handshakeTimeout: timeoutMs,
-  });
+  return UnixWebSocket.connect(sock, wsOptions(timeoutMs));
+}
+
+/** Speaks for a connection to a pythond 0.4 daemon (its text protocol). */
+export interface LegacyBridge {
+  request(op: string, fields: Record<string, unknown>, handlers: RequestHandlers): Promise<any>;
+  sendRaw(data: Buffer | string): void;
 }
 
 export class Client {
@@ -53,11 +63,15 @@ export class Client {
   private onClosed: (e: Error) => void = () => {};
   /** Resolves with the reason once the connection to the daemon is gone (a long-lived client's cue to reconnect). */
   readonly closed = new Promise<Error>((resolve) => (this.onClosed = resolve));
+  private legacy: LegacyBridge | undefined;
 
-  private constructor(private readonly ws: UnixWebSocket, readonly socket: string) {
-    ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? this.onBinary(data) : this.onText(data)));
+  /** `socket`: the Unix socket path, or "host:port" of a remote daemon. */
+  private constructor(private readonly ws: UnixWebSocket, readonly socket: string, readonly remote = false) {
     ws.on("close", (code: number, reason: Buffer) => {
-      this.closedError = new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
+      this.closedError =
+        code === 1008 && String(reason) === "auth failed"
+          ? new ConnectError(`auth failed at ${socket}: wrong token -- check PYTHOND_TOKEN or PYTHOND_TOKEN_FILE (the server shows it with: pyctl token)`)
+          : new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
       for (const p of this.pending.values()) p.reject(this.closedError);
       this.pending.clear();
       this.onClosed(this.closedError);
@@ -65,11 +79,26 @@ export class Client {
     ws.on("error", () => {});
   }
 
+  private static async make(ws: UnixWebSocket, where: string, remote: boolean): Promise<Client> {
+    const c = new Client(ws, where, remote);
+    if (ws.protocol === LEGACY_PROTOCOL) {
+      const { LegacyRequests } = await import("./legacy-requests.js");
+      c.legacy = new LegacyRequests(ws, () => c.closedError);
+    } else ws.on("message", (data: Buffer, isBinary: boolean) => (isBinary ? c.onBinary(data) : c.onText(data)));
+    return c;
+  }
+
   static async connect(opts: ConnectOptions = {}): Promise<Client> {
-    const sock = opts.socket ?? socketPath();
     const timeoutMs = opts.timeoutMs ?? 5000;
+    // A remote daemon: TLS, pins and the token are loaded only on this path (remote.ts).
+    if (!opts.socket && process.env.PYTHOND_HOST) {
+      const { openRemote } = await import("./remote.js");
+      const { ws, target } = await openRemote(wsOptions(timeoutMs), timeoutMs);
+      return Client.make(ws, target.name, true);
+    }
+    const sock = opts.socket ?? socketPath();
     try {
-      return new Client(await open(sock, timeoutMs), sock);
+      return await Client.make(await open(sock, timeoutMs), sock, false);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const absent = code === "ENOENT" || code === "ECONNREFUSED";
@@ -80,7 +109,7 @@ export class Client {
     }
     await startDaemonInBackground(sock);
     try {
-      return new Client(await open(sock, timeoutMs), sock);
+      return await Client.make(await open(sock, timeoutMs), sock, false);
     } catch (e) {
       throw new ConnectError(`cannot connect to ${sock}: ${(e as Error).message}`);
     }
@@ -118,6 +147,7 @@ export class Client {
 
   request<T = any>(op: string, fields: Record<string, unknown> = {}, handlers: RequestHandlers = {}): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (this.legacy) return this.legacy.request(op, fields, handlers);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...handlers });
@@ -130,13 +160,19 @@ export class Client {
    * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
    * `stdin` is what the cell's input() and sys.stdin read (without it they have nothing).
    */
+  /** True when the daemon is pythond 0.4 (text protocol): only what 0.4 can serve works. */
+  get isLegacy(): boolean {
+    return this.legacy !== undefined;
+  }
+
   run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string): Promise<CellOutcome> {
     return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}) }, handlers);
   }
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
   sendRaw(data: Buffer | string): void {
-    if (this.ws.isOpen) this.ws.send(data);
+    if (this.legacy) this.legacy.sendRaw(data);
+    else if (this.ws.isOpen) this.ws.send(data);
   }
 
   close(): void {

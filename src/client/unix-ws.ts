@@ -1,4 +1,5 @@
-// A minimal RFC 6455 WebSocket client over a Unix socket: what Client needs and nothing more.
+// A minimal RFC 6455 WebSocket client over a Unix socket (or, for a remote daemon, over a TCP
+// or TLS socket that client/remote.ts has opened and checked): what Client needs and nothing more.
 //
 // Why not `ws`: importing ws pulls node:http/https/tls/zlib into every `pysh` call, ~30 ms of
 // a ~90 ms one-shot `pysh run` (measured with `node --cpu-prof`, see docs/PERFORMANCE.md
@@ -25,9 +26,14 @@ const OP_PING = 0x9;
 const OP_PONG = 0xa;
 
 export interface UnixWsOptions {
-  protocol: string;
+  /** Subprotocols offered, preferred first; the server's choice is `ws.protocol`. */
+  protocols: string[];
   maxPayload: number;
   handshakeTimeout: number;
+  /** Extra request headers (Authorization for a TCP daemon). */
+  headers?: Record<string, string>;
+  /** The Host header (default localhost). */
+  host?: string;
 }
 
 // node:crypto costs ~5 ms to load (it pulls in webcrypto, ciphers, keys, x509), a sixth of what
@@ -96,7 +102,7 @@ export class UnixWebSocket extends EventEmitter {
   private fragmentBytes = 0;
   private fragmentOp = 0;
 
-  private constructor(private readonly sock: Socket, private readonly maxPayload: number) {
+  private constructor(private readonly sock: Socket, private readonly maxPayload: number, readonly protocol: string) {
     super();
     sock.setNoDelay?.(true);
     sock.on("data", (d: Buffer) => this.onData(d));
@@ -113,9 +119,16 @@ export class UnixWebSocket extends EventEmitter {
 
   /** Connect and finish the opening handshake; rejects with the net error (code ENOENT, ...) or a handshake error. */
   static connect(path: string, opts: UnixWsOptions): Promise<UnixWebSocket> {
+    return UnixWebSocket.over(netConnect(path), false, opts);
+  }
+
+  /**
+   * The opening handshake over a stream socket: one being connected (ready = false: the
+   * request goes out on "connect"), or one already connected and checked (ready = true).
+   */
+  static over(sock: Socket, ready: boolean, opts: UnixWsOptions): Promise<UnixWebSocket> {
     return new Promise((resolve, reject) => {
       const key = randomFill(Buffer.alloc(16)).toString("base64");
-      const sock = netConnect(path);
       let head: Buffer = Buffer.alloc(0);
       const fail = (e: Error) => {
         clearTimeout(timer);
@@ -125,12 +138,16 @@ export class UnixWebSocket extends EventEmitter {
       const timer = setTimeout(() => fail(new Error("opening handshake timed out")), opts.handshakeTimeout);
       sock.on("error", fail);
       sock.on("close", () => fail(new Error("connection closed during the opening handshake")));
-      sock.once("connect", () => {
+      const request = () => {
+        let extra = "";
+        for (const [k, v] of Object.entries(opts.headers ?? {})) extra += `${k}: ${v}\r\n`;
         sock.write(
-          "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${opts.protocol}\r\n\r\n`,
+          `GET / HTTP/1.1\r\nHost: ${opts.host ?? "localhost"}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${opts.protocols.join(", ")}\r\n${extra}\r\n`,
         );
-      });
+      };
+      if (ready) request();
+      else sock.once("connect", request);
       const onData = (d: Buffer) => {
         head = head.length ? Buffer.concat([head, d]) : d;
         const end = head.indexOf("\r\n\r\n");
@@ -146,15 +163,20 @@ export class UnixWebSocket extends EventEmitter {
         }
         const accept = sha1Base64(Buffer.from(key + GUID, "latin1"));
         let problem = "";
-        if (!/^HTTP\/1\.1 101( |$)/.test(lines[0])) problem = `unexpected server response: ${lines[0]}`;
-        else if (headers.get("upgrade")?.toLowerCase() !== "websocket") problem = "invalid Upgrade header";
+        const chosen = headers.get("sec-websocket-protocol") ?? "";
+        if (!/^HTTP\/1\.1 101( |$)/.test(lines[0])) {
+          problem = `unexpected server response: ${lines[0].slice(0, 200)}`;
+          // A short plain-text body says why (a TLS port answering plain HTTP names the fix).
+          const body = head.subarray(end + 4, end + 4 + 200).toString("latin1").trim();
+          if (body && /^[\x20-\x7e]+$/.test(body)) problem += ` (${body})`;
+        } else if (headers.get("upgrade")?.toLowerCase() !== "websocket") problem = "invalid Upgrade header";
         else if (headers.get("sec-websocket-accept") !== accept) problem = "invalid Sec-WebSocket-Accept header";
-        else if (headers.get("sec-websocket-protocol") !== opts.protocol) problem = "server did not accept the subprotocol";
+        else if (!opts.protocols.includes(chosen)) problem = "server did not accept the subprotocol";
         else if (headers.has("sec-websocket-extensions")) problem = "server sent an extension we did not offer";
         if (problem) return fail(new Error(problem));
         clearTimeout(timer);
         sock.removeAllListeners();
-        const ws = new UnixWebSocket(sock, opts.maxPayload);
+        const ws = new UnixWebSocket(sock, opts.maxPayload, chosen);
         resolve(ws);
         // Frames that came with the handshake: queue them now (order kept with later data)
         // but parse them on the next turn, once the caller has its listeners attached.

@@ -14,6 +14,8 @@ import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
 import { installFeatures } from "./features.js";
+import { startRemoteAccess, type ListenOptions, type RemoteAccess } from "./remote-access.js";
+import { admit } from "./auth.js";
 
 export const LEGACY_PROTOCOL = "pythond.0.4";
 const HANDSHAKE_TIMEOUT_MS = 2000;
@@ -41,7 +43,18 @@ export interface RunningDaemon {
   stopped: Promise<void>;
 }
 
-export async function startDaemon(): Promise<RunningDaemon> {
+export interface DaemonOptions {
+  /** A TCP listener beside the Unix socket (remote-access.ts). */
+  listen?: ListenOptions;
+}
+
+/** A TCP client: its address ("host:port" for the access log; the IP is what auth.ts throttles). */
+interface Remote {
+  peer: string;
+  ip: string;
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
   const sock = socketPath();
   const maxMessage = envInt("PYTHOND_MAX_MESSAGE", 64 * 1024 * 1024);
   const maxSessions = envInt("PYTHOND_MAX_SESSIONS", 128);
@@ -95,15 +108,16 @@ export async function startDaemon(): Promise<RunningDaemon> {
     };
 
     const handshakeTimers = new WeakMap<object, NodeJS.Timeout>();
-    http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, remote?: Remote) => {
       clearTimeout(handshakeTimers.get(socket));
       const offered = offeredProtocols(req);
       if (!offered.includes(LEGACY_PROTOCOL) && !offered.includes(STRUCTURED_PROTOCOL)) {
         socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
-    });
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, remote));
+    };
+    http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
     http.on("connection", (socket) => {
       // The opening handshake must finish within 2 s (as 0.4).
       const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
@@ -111,16 +125,22 @@ export async function startDaemon(): Promise<RunningDaemon> {
       socket.once("close", () => clearTimeout(timer));
     });
 
-    wss.on("connection", (ws: WebSocket) => {
-      const conn: ConnInfo = { id: nextConn++, peer: "", protocol: ws.protocol, ws };
+    let remoteAccess: RemoteAccess | undefined;
+    const onConnection = (ws: WebSocket, req: IncomingMessage, remote?: Remote) => {
+      const conn: ConnInfo = { id: nextConn++, peer: remote?.peer ?? "", protocol: ws.protocol, ws };
       log.write({ event: "connect", conn_id: conn.id, peer: conn.peer });
       alive.add(ws);
       ws.on("pong", () => alive.add(ws));
       ws.on("error", () => {});
       ws.on("close", () => log.write({ event: "disconnect", conn_id: conn.id, peer: conn.peer }));
-      if (ws.protocol === LEGACY_PROTOCOL) serveLegacy(ws, ctx, conn);
-      else serveStructured(ws, ctx, conn, features.structuredOps);
-    });
+      const serve = () => {
+        if (ws.protocol === LEGACY_PROTOCOL) serveLegacy(ws, ctx, conn);
+        else serveStructured(ws, ctx, conn, features.structuredOps);
+      };
+      // TCP clients show the token first (auth.ts); the Unix socket's 0600 mode is its guard.
+      if (remote) admit(ws, req, { id: conn.id, peer: conn.peer, ip: remote.ip }, remoteAccess!.gate, serve);
+      else serve();
+    };
 
     const keepalive = setInterval(() => {
       for (const ws of wss.clients) {
@@ -148,6 +168,15 @@ export async function startDaemon(): Promise<RunningDaemon> {
     chmodSync(sock, 0o600);
     const ourInode = inodeOf(sock);
     process.stderr.write(`pythond pid=${process.pid} ws://${sock} mode=pty\n`);
+    if (opts.listen) {
+      try {
+        remoteAccess = await startRemoteAccess(opts.listen, log, (req, socket, head, peer, ip) => upgrade(req, socket, head, { peer, ip }));
+      } catch (e) {
+        http.close();
+        if (inodeOf(sock) === ourInode) unlinkSync(sock);
+        throw new StartError((e as Error).message);
+      }
+    }
 
     async function stop(opts: StopOptions): Promise<void> {
       if (stopping) return;
@@ -159,6 +188,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
       const reason = opts.keepSessions ? "daemon restarting, sessions kept" : "daemon stopping";
       for (const ws of wss.clients) ws.close(opts.closeCode ?? 1001, reason);
       http.close();
+      remoteAccess?.listener.close();
       await table.shutdown(!opts.keepSessions);
       if (ourInode !== undefined && inodeOf(sock) === ourInode) {
         try {

@@ -2,12 +2,19 @@
 import { out, verb, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
 import { socketPath } from "../../util/paths.js";
 
-export const DAEMON_HELP = `usage: pythond daemon        (same as: pyctl start)
+export const DAEMON_HELP = `usage: pythond daemon [--listen HOST:PORT [--tls] [--show-token]]   (same as: pyctl start)
 
 Runs the daemon in the foreground on the local Unix socket (PYTHOND_SOCK, else
 $XDG_RUNTIME_DIR/pythond.sock, else /tmp/pythond-$UID/pythond.sock). Sessions left
 by a previous daemon are re-adopted with their namespaces. Logs go to stderr and
 <runtime dir>/access.log. Stops on SIGTERM/SIGINT or pyctl stop (sessions end).
+  --listen HOST:PORT  also listen on TCP ("PORT" or ":PORT" means 0.0.0.0); clients
+                      must send the token (pyctl token). TLS is on unless HOST is
+                      127.0.0.1, localhost or ::1
+  --tls               TLS on a loopback listener too (certificate: pyctl cert)
+  --show-token        print the token once at start
+mTLS: when ~/.pythond/tls/trusted_clients/ holds a certificate (pyctl trust), TLS
+clients must present a trusted one as well as the token.
 Environment: PYTHOND_MAX_SESSIONS (128), PYTHOND_MAX_MESSAGE and PYTHOND_MAX_OUTPUT
 (64 MiB each), PYTHOND_PYTHON (interpreter for new sessions, default python3).`;
 
@@ -15,21 +22,30 @@ const noArgs = (usage: string, args: string[]) => {
   if (args.length) throw new UsageError(`${usage}: takes no arguments (got ${JSON.stringify(args[0])})`, usage);
 };
 
-export const daemon = verb({ usage: "pythond daemon", help: DAEMON_HELP }, async ({ args }) => {
-  noArgs("pythond daemon", args);
-  const { startDaemon, StartError } = await import("../../daemon/server.js");
-  try {
-    const d = await startDaemon();
-    await d.stopped;
-    return EXIT_OK;
-  } catch (e) {
-    if (e instanceof StartError) {
-      process.stderr.write(`ERR ${e.message}\n`);
-      return EXIT_ERROR;
+const DAEMON_USAGE = "pythond daemon [--listen HOST:PORT [--tls] [--show-token]]";
+
+export const daemon = verb(
+  { usage: DAEMON_USAGE, help: DAEMON_HELP, options: { "--listen": "value", "--tls": "flag", "--show-token": "flag" } },
+  async ({ opts, args }) => {
+    noArgs("pythond daemon", args);
+    if (opts.listen === "") throw new UsageError("--listen needs HOST:PORT", DAEMON_USAGE);
+    if (opts.listen === undefined && (opts.tls || opts["show-token"]))
+      throw new UsageError(`${opts.tls ? "--tls" : "--show-token"} needs --listen HOST:PORT`, DAEMON_USAGE);
+    const listen = opts.listen === undefined ? undefined : { listen: opts.listen as string, tls: !!opts.tls, showToken: !!opts["show-token"] };
+    const { startDaemon, StartError } = await import("../../daemon/server.js");
+    try {
+      const d = await startDaemon({ listen });
+      await d.stopped;
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof StartError) {
+        process.stderr.write(`ERR ${e.message}\n`);
+        return EXIT_ERROR;
+      }
+      throw e;
     }
-    throw e;
-  }
-});
+  },
+);
 
 async function connectNoStart() {
   const { Client } = await import("../../client/client.js");
@@ -51,21 +67,24 @@ export const stop = verb(
 export const status = verb(
   {
     usage: "pyctl status [--json]",
-    help: "usage: pyctl status [--json]\n\nSays whether a daemon answers on the socket (exit 1 if not).",
+    help: "usage: pyctl status [--json]\n\nSays whether a daemon answers on the socket, or at PYTHOND_HOST (exit 1 if not).",
     options: { "--json": "flag" },
   },
   async ({ args }, json) => {
     noArgs("pyctl status", args);
-    const sock = socketPath();
+    const remote = process.env.PYTHOND_HOST;
+    const where = remote ? { host: remote } : { socket: socketPath() };
+    const whereText = remote ? `host: ${remote}` : `socket: ${socketPath()}`;
     try {
       const c = await connectNoStart();
       const h = await c.request("hello");
       const { sessions } = await c.request("ls");
       c.close();
-      out(json ? JSON.stringify({ socket: sock, alive: true, pid: h.pid, sessions: sessions.length }) : `socket: ${sock}\nalive: True\npid: ${h.pid}\nsessions: ${sessions.length}`);
+      out(json ? JSON.stringify({ ...where, alive: true, pid: h.pid, sessions: sessions.length }) : `${whereText}\nalive: True\npid: ${h.pid}\nsessions: ${sessions.length}`);
       return EXIT_OK;
     } catch (e) {
-      out(json ? JSON.stringify({ socket: sock, alive: false, error: { type: "connect", message: (e as Error).message } }) : `socket: ${sock}\nalive: False`);
+      out(json ? JSON.stringify({ ...where, alive: false, error: { type: "connect", message: (e as Error).message } }) : `${whereText}\nalive: False`);
+      if (remote && !json) process.stderr.write(`ERR ${(e as Error).message}\n`);
       return EXIT_ERROR;
     }
   },

@@ -1,0 +1,224 @@
+// Our client against a pythond 0.4 daemon: the structured requests pysh makes, said in 0.4's
+// text protocol (compat §3-§6) as far as 0.4 can serve them, and the replies turned back
+// into the structured results. One frame out, one reply back, in order (0.4 serves a
+// connection serially). What 0.4 lacks (cells, cancel, restart, new's options, ...) is a
+// clear error, not a guess.
+import type { UnixWebSocket } from "./unix-ws.js";
+import { DaemonRequestError, ConnectError } from "./errors.js";
+import type { RequestHandlers, LegacyBridge, CellOutcome } from "./client.js";
+
+const POLL_EVERY_MS = 200;
+const EXEC_FAILED = "ERR execution failed\n";
+
+function unsupported(op: string): never {
+  throw new DaemonRequestError("unsupported", `${op} needs a newer daemon: this one is pythond 0.4`);
+}
+
+/** A 0.4 reply that is an error: "ERR <text>", or a worker error as JSON {"error": ...} (§4). */
+function errorOf(reply: string): string | undefined {
+  if (reply.startsWith("ERR ")) return reply.slice(4);
+  if (reply.startsWith('{"error": ')) {
+    try {
+      const j = JSON.parse(reply);
+      if (typeof j.error === "string" && Object.keys(j).length === 1) return j.error;
+    } catch {
+      /* output that looks like it */
+    }
+  }
+  return undefined;
+}
+
+function json(reply: string): any {
+  const err = errorOf(reply);
+  if (err !== undefined) throw new DaemonRequestError("error", err);
+  try {
+    return JSON.parse(reply);
+  } catch {
+    throw new DaemonRequestError("protocol", `unexpected reply from the pythond 0.4 daemon: ${reply.slice(0, 200)}`);
+  }
+}
+
+function ok(reply: string): string {
+  const err = errorOf(reply);
+  if (err !== undefined) throw new DaemonRequestError("error", err);
+  return reply;
+}
+
+/** The attach stream's screen output, as the structured protocol numbers it. */
+const SCREEN_STREAM = 3;
+
+export class LegacyRequests implements LegacyBridge {
+  private chain: Promise<unknown> = Promise.resolve();
+  private waiter: ((reply: string | null) => void) | null = null;
+  /** While attached (0.4 §7): the screen goes here, and the attach ends with the connection. */
+  private attached: { handlers: RequestHandlers; end: () => void } | null = null;
+  /** Screen frames that came with "OK attached", before the attach promise could take over. */
+  private early: Buffer[] | null = null;
+
+  constructor(private readonly ws: UnixWebSocket, private readonly closedError: () => Error | null) {
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (this.attached) {
+        if (isBinary) this.attached.handlers.output?.(SCREEN_STREAM, data);
+        return; // "OK detached" is followed by close 1000
+      }
+      if (isBinary) {
+        this.early?.push(Buffer.from(data));
+        return;
+      }
+      const w = this.waiter;
+      this.waiter = null;
+      w?.(data.toString("utf8"));
+    });
+    ws.on("close", () => {
+      const w = this.waiter;
+      this.waiter = null;
+      w?.(null);
+      this.attached?.end();
+    });
+  }
+
+  /**
+   * Raw frames while attached: keystrokes (binary) pass as they are; our JSON controls become
+   * 0.4's ("detach"); a resize has no 0.4 form while attached (§14.15) and is dropped.
+   */
+  sendRaw(data: Buffer | string): void {
+    if (typeof data !== "string") return this.ws.send(data);
+    try {
+      const m = JSON.parse(data);
+      if (m?.op === "detach") this.ws.send("detach");
+    } catch {
+      /* not ours */
+    }
+  }
+
+  private async attach(session: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {
+    const size = Number.isInteger(f.rows) && Number.isInteger(f.cols) ? ` ${f.rows} ${f.cols}` : "";
+    // The scrollback frame often arrives in the same read as "OK attached": keep it.
+    this.early = [];
+    let reply: string;
+    try {
+      reply = ok(await this.ask(`attach ${session}${size}`));
+      if (reply !== "OK attached") throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
+    } catch (e) {
+      this.early = null;
+      throw e;
+    }
+    const early = this.early;
+    this.early = null;
+    return new Promise((resolve, reject) => {
+      this.attached = {
+        handlers,
+        end: () => {
+          this.attached = null;
+          const e = this.closedError();
+          // 0.4 ends an attach with close 1000 "detached" (or "session killed")
+          if (e && /\(1000 detached\)/.test(e.message)) resolve({});
+          else reject(e ?? new ConnectError("daemon closed the connection"));
+        },
+      };
+      handlers.event?.("attached", {});
+      for (const b of early) handlers.output?.(SCREEN_STREAM, b);
+    });
+  }
+
+  /** Send one frame, get its one reply; frames are sent one at a time. */
+  private ask(frame: string): Promise<string> {
+    const turn = this.chain.then(
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const closed = this.closedError();
+          if (closed) return reject(closed);
+          this.waiter = (reply) => (reply === null ? reject(this.closedError() ?? new ConnectError("daemon closed the connection")) : resolve(reply));
+          this.ws.send(frame);
+        }),
+    );
+    this.chain = turn.catch(() => {});
+    return turn;
+  }
+
+  async request(op: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {
+    const s = String(f.session ?? "");
+    switch (op) {
+      case "hello":
+        return { server: "pythond 0.4", protocol: 0, pid: "?" };
+      case "ls":
+        return { sessions: parseLs(ok(await this.ask("ls"))) };
+      case "new": {
+        if (f.replace || f.python || f.cwd || f.env || f.int_grace !== undefined) unsupported("new with options");
+        const m = /^OK (\S+) pid=(\d+)/.exec(ok(await this.ask(`new ${s}`)));
+        return { name: m?.[1] ?? s, pid: m ? Number(m[2]) : null };
+      }
+      case "run":
+        return this.run(s, String(f.code), handlers);
+      case "fire":
+      case "fork":
+        return json(await this.ask(`${op} ${s}\n${f.code}`));
+      case "poll":
+        return this.poll(s, f.cell, f.wait);
+      case "status":
+      case "vars":
+        return json(await this.ask(`${op} ${s}`));
+      case "complete":
+        return json(await this.ask(`complete ${s} ${f.text ?? ""}`));
+      case "int": {
+        const reply = ok(await this.ask(`int ${s}`));
+        if (reply.startsWith("OK no running cells")) return { outcome: "idle" };
+        return { outcome: "interrupted", message: reply.replace(/^OK int [^:]*: /, "") };
+      }
+      case "kill":
+        ok(await this.ask(`kill ${s}`));
+        return {};
+      case "stop":
+        ok(await this.ask("stop"));
+        return {};
+      case "attach":
+        return this.attach(s, f, handlers);
+      default:
+        unsupported(op);
+    }
+  }
+
+  private async run(session: string, code: string, handlers: RequestHandlers): Promise<CellOutcome> {
+    const reply = await this.ask(`run ${session}\n${code}`);
+    const failed = reply.startsWith(EXEC_FAILED);
+    if (!failed) ok(reply);
+    const output = failed ? reply.slice(EXEC_FAILED.length) : reply;
+    // 0.4 keeps one buffer for stdout and stderr: all of a failed cell goes to stderr.
+    if (output) handlers.output?.(failed ? 2 : 1, Buffer.from(output));
+    const lastLine = output.trimEnd().split("\n").pop() ?? "";
+    return {
+      cell_id: "",
+      ok: !failed,
+      value: null,
+      error: failed ? { type: /^(\w+)(:|$)/.exec(lastLine)?.[1] ?? "Exception", message: lastLine, traceback: output } : null,
+      duration: null,
+      dropped: 0,
+    };
+  }
+
+  private async poll(session: string, cell: string | undefined, waitS: number | undefined): Promise<any> {
+    const until = Date.now() + (waitS ?? 0) * 1000;
+    for (;;) {
+      const r = json(await this.ask(cell ? `poll ${session} ${cell}` : `poll ${session}`));
+      if (r.status === "idle") return { state: "idle" };
+      if (r.status === "error") return { state: "unknown", cell_id: r.cell_id };
+      const fork = Array.isArray(r.merged);
+      const out = { cell_id: r.cell_id, state: r.status, output: r.output ?? "", ok: r.error !== true, mode: fork ? "fork" : "fire", merged: r.merged, skipped: r.skipped };
+      if (r.status !== "running" || waitS === undefined || Date.now() >= until) return out;
+      await new Promise((res) => setTimeout(res, Math.min(POLL_EVERY_MS, Math.max(0, until - Date.now()))));
+    }
+  }
+}
+
+/** 0.4's ls lines: "  <n>: alive pid=<pid> (pty)", "  <n>: DEAD ...", "  <n>: -> host:port[ tls] (remote)". */
+function parseLs(text: string): any[] {
+  if (text === "(no sessions)") return [];
+  const out: any[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*([^:]+): (alive|DEAD)(?: pid=(\d+))? \((\w+)\)/.exec(line);
+    if (m) out.push({ name: m[1], state: m[2] === "alive" ? "alive" : "dead", pid: m[3] ? Number(m[3]) : null, kind: m[4], busy: false });
+    const r = /^\s*([^:]+): -> (\S+)( tls)? \(remote\)/.exec(line);
+    if (r) out.push({ name: r[1], state: "alive", pid: null, kind: "remote", target: r[2], tls: !!r[3], busy: false });
+  }
+  return out;
+}
