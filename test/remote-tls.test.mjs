@@ -308,7 +308,9 @@ test("every pysh verb works against the remote daemon as locally", { timeout: 18
   assert.match(await ok("cancel", "v", queued.cell_id), /^OK cancelled/);
   await sleep(300);
   assert.match(await ok("int", "v"), /^OK int v/);
-  assert.match(await ok("poll", "--wait", "30", "v", long.cell_id), /KeyboardInterrupt/);
+  const interrupted = await c.pysh("poll", "--wait", "30", "v", long.cell_id);
+  assert.equal(interrupted.code, 1, "poll of a failed (interrupted) cell exits 1, as locally");
+  assert.match(interrupted.stdout, /KeyboardInterrupt/);
   assert.match(await ok("restart", "v"), /^OK v pid=\d+/);
   assert.equal(await ok("run", "v", "'x' in globals()"), "False\n");
 
