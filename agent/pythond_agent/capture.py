@@ -20,6 +20,8 @@ at most FLUSH_S late and at the cell's end. sys.stderr is unbuffered and flushes
 
 A thread writes for the cell that started it while that cell runs. After that cell has ended
 (or for a thread no cell started) its writes go to the background sink, never to another cell.
+A child process writes into the pipes it inherited: when a cell ends leaving a new child alive,
+fds 1 and 2 get fresh pipes (separate_children) and the old ones are read as background output.
 """
 import io
 import os
@@ -39,42 +41,77 @@ FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell ru
 _BLOCK_ABOVE = 64
 _LINES_BELOW = 4096
 _get_ident = threading.get_ident
+_waitid = getattr(os, "waitid", None)
 
 
 class Pipe:
     """The reading end of fd 1 or 2, with what was peeked and consumed of it."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, sock):
         self.stream = stream
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.peek = False
+        if _SO_PEEK_OFF is not None:
+            try:
+                self.peek = sock.getsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF) >= 0
+            except OSError:
+                pass
+        self.flags = socket.MSG_PEEK if self.peek else 0
+        self.peeked = 0  # bytes of this stream read so far (peeked or, without peek, taken)
+        self.consumed = 0  # bytes taken out of the socket
+
+    @classmethod
+    def fresh(cls, stream):
+        """A new socket pair for stream: (its Pipe, the writing end to put on fd stream)."""
         r, w = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             w.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _CHUNK)
         except OSError:
             pass
-        self.peek = False
         if _SO_PEEK_OFF is not None:
             try:
                 r.setsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF, 0)
-                self.peek = True
             except OSError:
                 pass
         r.shutdown(socket.SHUT_WR)
         r.setblocking(False)
-        os.dup2(w.fileno(), stream)
-        w.close()
-        self.sock = r
-        self.fd = r.fileno()
-        self.flags = socket.MSG_PEEK if self.peek else 0
-        self.peeked = 0  # bytes of this stream read so far (peeked or, without peek, taken)
-        self.consumed = 0  # bytes taken out of the socket
+        return cls(stream, r), w
 
     def peek_offset(self):
         return self.sock.getsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF) if self.peek else 0
 
+    def install(self, w):
+        os.dup2(w.fileno(), self.stream)
+        w.close()
+
 
 def open_pipes():
     """Point fds 1 and 2 at fresh pipes; return their Pipes. Before the keeper forks."""
-    return [Pipe(STDOUT), Pipe(STDERR)]
+    pipes = []
+    for stream in (STDOUT, STDERR):
+        pipe, w = Pipe.fresh(stream)
+        pipe.install(w)
+        pipes.append(pipe)
+    return pipes
+
+
+def _own_children():
+    """The pids (bytes) of this process's children, or None if /proc cannot tell."""
+    pids = set()
+    try:
+        tids = os.listdir("/proc/self/task")
+        with open("/proc/self/task/%d/children" % os.getpid(), "rb") as f:
+            pids.update(f.read().split())
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/self/task/%s/children" % tid, "rb") as f:
+                pids.update(f.read().split())
+        except OSError:
+            pass  # a thread that has just ended
+    return pids
 
 
 def _write_all(fd, data):
@@ -212,11 +249,13 @@ class _Out:
 
 
 class Capture:
-    def __init__(self, sink, background, pipes, main_ident, current, mark):
+    def __init__(self, sink, background, pipes, main_ident, current, keeper):
         """sink(stream, data, offset): a cell's output (offset: its first byte's in the stream);
         background(stream, data): output of no cell. Both are called in order under self.lock.
-        current() is the running cell (or None); mark is the page shared with the keeper."""
-        self.mark = mark
+        current() is the running cell (or None); keeper is keeper.Handle (the shared page,
+        the hand-over of fresh pipes, the orphans)."""
+        self.keeper = keeper
+        self.mark = keeper.mark
         self.sink = sink
         self.background = background
         self.current = current
@@ -226,10 +265,15 @@ class Capture:
         # thread for its peeked bytes to be consumed (a socket with bytes in it stays readable).
         self.changed = threading.Condition(self.lock)
         self._pipes = pipes
-        # drain() asks which pipes hold data in one poll(0) instead of two failing reads.
-        self._ready = select.poll()
-        for p in self._pipes:
-            self._ready.register(p.fd, select.POLLIN)
+        # Pipes fds 1 and 2 were taken off (separate_children): read into the background log
+        # until their last writer, a child process of an ended cell, closes them.
+        self._retired = []
+        self._known = frozenset()  # the child processes alive when the pipes were last checked
+        # Wakes the capture thread when the set of pipes changes.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._watch()
         self._raw = _Raw(self, STDOUT)
         self.out = io.TextIOWrapper(
             io.BufferedWriter(self._raw, 1 << 16), encoding="utf-8", errors="backslashreplace",
@@ -302,11 +346,19 @@ class Capture:
             pass
 
     # -- reading ----------------------------------------------------------------------
+    def _watch(self):
+        """drain() asks which pipes hold data in one poll(0) instead of failing reads."""
+        self._ready = select.poll()
+        for p in self._pipes + self._retired:
+            self._ready.register(p.fd, select.POLLIN)
+
     def drain(self):
         """Move whatever the fd pipes hold into the sinks. Caller holds self.lock."""
         ready = self._ready.poll(0)
         if not ready:
             return
+        if self._retired:
+            self._drain_retired(ready)
         cell = self.current()
         for p in self._pipes:  # in fd order, as before: stdout, then stderr
             if not any(fd == p.fd for fd, _ in ready):
@@ -329,6 +381,87 @@ class Capture:
                     self.sink(p.stream, data, offset)
                 if len(data) < _CHUNK:
                     break
+
+    def _drain_retired(self, ready):
+        """What children of ended cells wrote: background output, taken out at once (it is
+        nobody's last words). A pipe at its end (no writer left) is closed."""
+        closed = False
+        for p in list(self._retired):
+            if not any(fd == p.fd for fd, _ in ready):
+                continue
+            while True:
+                try:
+                    data = p.sock.recv(_CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    break
+                if not data:
+                    self._retired.remove(p)
+                    p.sock.close()
+                    closed = True
+                    break
+                self.background(p.stream, data)
+                if len(data) < _CHUNK:
+                    break
+        if closed:
+            self._watch()
+            self._wake()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"w")
+        except BlockingIOError:
+            pass  # already awake
+
+    # -- child processes ----------------------------------------------------------------
+    def separate_children(self):
+        """After a cell: if a child process may hold fds 1 and 2 (one the cell started and
+        left running, or orphaned to the keeper), put fresh pipes on them, so that whatever it
+        writes later reaches the background log, never the next cell. Cheap when no child is
+        new (one waitid, one pread); a swap costs two socket pairs and one hand-over."""
+        if not self._new_children():
+            return
+        with self.lock:
+            self.drain()  # no cell runs: what is there is background output
+            self.consume()
+            fresh = [Pipe.fresh(s) for s in (STDOUT, STDERR)]
+            try:
+                # The keeper first: it must hold every pipe a cell's output goes into.
+                self.keeper.hand_over([p for p, _ in fresh])
+            except OSError:
+                for p, w in fresh:
+                    p.sock.close()
+                    w.close()
+                return
+            for p, w in fresh:
+                self.mark.consumed(p.stream, 0, 0)
+                p.install(w)
+            for p in self._pipes:
+                p.flags = 0
+            self._retired += self._pipes
+            self._pipes = [p for p, _ in fresh]
+            self._watch()
+            self._wake()
+
+    def _new_children(self):
+        """True if a child process is alive (or unreaped) that was not at the last check."""
+        if _waitid is None:
+            return False  # no waitid (not Linux): children are not told apart
+        try:
+            _waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            own = True
+        except ChildProcessError:
+            own = False
+        orphans = self.keeper.orphans()
+        if not own and not orphans:
+            self._known = frozenset()
+            return False
+        children = _own_children() if own else set()
+        if children is None:
+            return True  # cannot tell which: separate
+        alive = frozenset(children | orphans)
+        new = not alive <= self._known
+        self._known = alive
+        return new
 
     def unconsumed(self):
         return any(p.peeked != p.consumed for p in self._pipes)
@@ -362,13 +495,20 @@ class Capture:
         self.changed.notify_all()
 
     def _read_fds(self):
-        fds = [p.fd for p in self._pipes]
         while True:
-            try:
-                select.select(fds, [], [])
-            except InterruptedError:
-                continue
             with self.lock:
+                fds = [p.fd for p in self._pipes + self._retired]
+            fds.append(self._wake_r)
+            try:
+                ready, _, _ = select.select(fds, [], [])
+            except OSError:
+                continue  # EINTR, or EBADF: a retired pipe was closed meanwhile
+            with self.lock:
+                if self._wake_r in ready:
+                    try:
+                        os.read(self._wake_r, 64)
+                    except BlockingIOError:
+                        pass
                 self.drain()
                 while self.unconsumed():
                     self.changed.notify_all()
