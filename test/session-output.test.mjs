@@ -150,13 +150,14 @@ test("output of a child process after its cell ended goes to no cell, even while
   assert.equal(b.stderr, "");
   const o = await d.pysh("output", "s");
   assert.equal(o.stdout, "late-child\n");
-  // A grandchild orphaned by its shell (a background job of os.system) is kept apart too.
-  await d.pysh("run", "s", 'import os; os.system("(sleep 1; echo late-orphan >&2) &")');
+  // A grandchild orphaned by its shell (a background job of os.system), and a child of a
+  // thread the cell left running, are kept apart too.
+  await d.pysh("run", "s", 'import os, threading\nos.system("(sleep 1; echo late-orphan >&2) &")\nthreading.Thread(target=lambda: (subprocess.Popen(["sh", "-c", "sleep 1; echo thread-child"]), time.sleep(3))).start()');
   const c = await d.pysh("run", "s", 'time.sleep(2); print("third")');
-  assert.equal(c.stdout, "third\n");
+  assert.equal(c.stdout, "third\n", "the thread's child's line is not the third cell's");
   assert.equal(c.stderr, "", "the orphan's line is not the third cell's");
-  const j = JSON.parse((await d.pysh("output", "--json", "s")).stdout);
-  assert.deepEqual(j.chunks, [{ stream: "stdout", text: "late-child\n" }, { stream: "stderr", text: "late-orphan\n" }]);
+  const j = JSON.parse((await d.pysh("output", "--json", "--since", "11", "s")).stdout);
+  assert.deepEqual(j.chunks.map((x) => `${x.stream}: ${x.text}`).sort(), ["stderr: late-orphan\n", "stdout: thread-child\n"]);
   // A child's output while its cell runs is still that cell's.
   const own = await d.pysh("run", "s", 'subprocess.run(["echo", "in the cell"]); _ = p.wait()');
   assert.equal(own.stdout, "in the cell\n");

@@ -41,7 +41,9 @@ FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell ru
 _BLOCK_ABOVE = 64
 _LINES_BELOW = 4096
 _get_ident = threading.get_ident
-_waitid = getattr(os, "waitid", None)
+# The agent's own threads (main, capture, flush, accept, pump, one controller link): more than
+# that, and a cell may have left a thread that starts processes.
+_AGENT_THREADS = 6
 
 
 class Pipe:
@@ -96,21 +98,35 @@ def open_pipes():
     return pipes
 
 
-def _own_children():
-    """The pids (bytes) of this process's children, or None if /proc cannot tell."""
-    pids = set()
+def _open_children(tid):
+    """A kept-open /proc file listing the children of thread tid, or None."""
     try:
-        tids = os.listdir("/proc/self/task")
-        with open("/proc/self/task/%d/children" % os.getpid(), "rb") as f:
-            pids.update(f.read().split())
+        return os.open("/proc/self/task/%d/children" % tid, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return None
-    for tid in tids:
-        try:
-            with open("/proc/self/task/%s/children" % tid, "rb") as f:
-                pids.update(f.read().split())
-        except OSError:
-            pass  # a thread that has just ended
+        return None  # no /proc, or no CONFIG_PROC_CHILDREN
+
+
+def _read_children(fd):
+    try:
+        return set(os.pread(fd, 1 << 16, 0).split())
+    except OSError:
+        return set()
+
+
+def _user_thread_children():
+    """Children of threads a cell started (the executor's are read apart). The agent's own
+    threads start no process that writes into fds 1 and 2 (a fork cell has pipes of its own)."""
+    pids = set()
+    for t in threading.enumerate():
+        tid = getattr(t, "native_id", None)
+        if tid is None or tid == os.getpid() or t.name.startswith("pythond-"):
+            continue
+        fd = _open_children(tid)
+        if fd is not None:
+            try:
+                pids |= _read_children(fd)
+            finally:
+                os.close(fd)
     return pids
 
 
@@ -269,6 +285,9 @@ class Capture:
         # until their last writer, a child process of an ended cell, closes them.
         self._retired = []
         self._known = frozenset()  # the child processes alive when the pipes were last checked
+        self._children = _open_children(os.getpid())  # the executor's (the main thread's)
+        self._background_w = {}  # stream -> writing end of a pipe read as background output
+        self._popen_patched = False
         # Wakes the capture thread when the set of pipes changes.
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -413,11 +432,50 @@ class Capture:
             pass  # already awake
 
     # -- child processes ----------------------------------------------------------------
+    def background_fd(self, stream):
+        """An fd whose bytes are background output: for a process that a thread of no running
+        cell starts (it must not inherit fds 1 and 2, which the running cell owns)."""
+        with self.lock:
+            w = self._background_w.get(stream)
+            if w is None:
+                pipe, w = Pipe.fresh(stream)
+                pipe.flags = 0
+                self._background_w[stream] = w
+                self._retired.append(pipe)  # read like a retired pipe; never ends (we hold w)
+                self._watch()
+                self._wake()
+            return w.fileno()
+
+    def _patch_popen(self):
+        """Once the user has imported subprocess: a Popen from a thread that is not the
+        running cell's, inheriting stdout/stderr, writes into background pipes instead.
+        (os.system and os.fork from such a thread cannot be redirected: they go where fds
+        1 and 2 go.)"""
+        subprocess = sys.modules.get("subprocess")
+        self._popen_patched = True
+        original = getattr(getattr(subprocess, "Popen", None), "_get_handles", None)
+        if original is None or getattr(original, "_pythond", False):
+            return
+        capture = self
+
+        def _get_handles(popen, stdin, stdout, stderr):
+            if not capture.is_cell_thread():
+                if stdout is None:
+                    stdout = capture.background_fd(STDOUT)
+                if stderr is None:
+                    stderr = capture.background_fd(STDERR)
+            return original(popen, stdin, stdout, stderr)
+
+        _get_handles._pythond = True
+        subprocess.Popen._get_handles = _get_handles
+
     def separate_children(self):
         """After a cell: if a child process may hold fds 1 and 2 (one the cell started and
         left running, or orphaned to the keeper), put fresh pipes on them, so that whatever it
         writes later reaches the background log, never the next cell. Cheap when no child is
-        new (one waitid, one pread); a swap costs two socket pairs and one hand-over."""
+        new (two preads); a swap costs two socket pairs and one hand-over."""
+        if not self._popen_patched and "subprocess" in sys.modules:
+            self._patch_popen()
         if not self._new_children():
             return
         with self.lock:
@@ -443,22 +501,18 @@ class Capture:
             self._wake()
 
     def _new_children(self):
-        """True if a child process is alive (or unreaped) that was not at the last check."""
-        if _waitid is None:
-            return False  # no waitid (not Linux): children are not told apart
-        try:
-            _waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            own = True
-        except ChildProcessError:
-            own = False
-        orphans = self.keeper.orphans()
-        if not own and not orphans:
+        """True if a child process is alive (or unreaped) that was not at the last check.
+        Two preads while no cell left a thread running: no waitid, which takes a lock every
+        fork and exit on the machine takes too."""
+        if self._children is None:
+            return False  # no /proc: children are not told apart (not Linux)
+        alive = _read_children(self._children) | self.keeper.orphans()
+        if threading.active_count() > _AGENT_THREADS:
+            alive |= _user_thread_children()
+        if not alive:
             self._known = frozenset()
             return False
-        children = _own_children() if own else set()
-        if children is None:
-            return True  # cannot tell which: separate
-        alive = frozenset(children | orphans)
+        alive = frozenset(alive)
         new = not alive <= self._known
         self._known = alive
         return new
@@ -473,10 +527,12 @@ class Capture:
         The keeper must know where its leftover starts even if the interpreter dies inside
         the recv: the page holds (consumed, n) before it and (consumed + n, 0) after it, and
         the socket's own peek offset tells how much of the n the recv took."""
+        taken = False
         for p in self._pipes:
             n = p.peeked - p.consumed
             if not n:
                 continue
+            taken = True
             self.mark.consumed(p.stream, p.consumed, n)
             scratch = bytearray(min(n, _CHUNK))
             left = n
@@ -492,7 +548,8 @@ class Capture:
                 left -= got
             p.consumed = p.peeked
             self.mark.consumed(p.stream, p.consumed, 0)
-        self.changed.notify_all()
+        if taken:  # else nobody waits for this: no thread woken for nothing after every cell
+            self.changed.notify_all()
 
     def _read_fds(self):
         while True:
@@ -534,6 +591,8 @@ class Capture:
 
     def cell_started(self):
         self.cell_running.set()
+        if not self._popen_patched and "subprocess" in sys.modules:
+            self._patch_popen()
 
     def cell_ended(self):
         """The executor's cell is over: what it wrote goes out now; the next one starts sparse."""

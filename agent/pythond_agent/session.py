@@ -320,14 +320,15 @@ class Session:
             try:
                 cell = self.queue.get()
                 self.run_cell(cell)
-                # After the reply: a child process the cell left must not write into the next.
-                self.capture.separate_children()
             except KeyboardInterrupt:
                 continue  # an interrupt that arrived between cells
 
     def run_cell(self, cell):
         if cell.origin == "human" and self.repl is not None:
-            return self.repl.run_cell(cell)
+            try:
+                return self.repl.run_cell(cell)
+            finally:
+                self.capture.separate_children()
         with self.capture.lock:  # op_cancel marks queued cells under this lock
             if cell.state == "cancelled":
                 cell.ok, cell.ended_at, cell.state = False, time.time(), "done"
@@ -358,6 +359,9 @@ class Session:
             self.capture.drain()
             self._send_pending()
             self.current = None
+            # Before the reply, not after: work right after the reply's write delays the
+            # daemon it wakes (docs/PERFORMANCE.md), while this check costs ~2 µs.
+            self.capture.separate_children()  # a child the cell left must not write into the next
             self.capture.install()
             cell.ok, cell.value, cell.error = ok, value, error
             cell.ended_at = time.time()
