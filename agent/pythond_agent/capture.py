@@ -41,6 +41,10 @@ FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell ru
 _BLOCK_ABOVE = 64
 _LINES_BELOW = 4096
 _get_ident = threading.get_ident
+try:
+    from resource import RUSAGE_CHILDREN as _RUSAGE_CHILDREN, getrusage as _getrusage
+except ImportError:
+    _getrusage = None
 # The agent's own threads (main, capture, flush, accept, pump, one controller link): more than
 # that, and a cell may have left a thread that starts processes.
 _AGENT_THREADS = 6
@@ -111,6 +115,14 @@ def _read_children(fd):
         return set(os.pread(fd, 1 << 16, 0).split())
     except OSError:
         return set()
+
+
+def _reaped():
+    """What every child reaped so far adds up to: changes whenever one more is reaped."""
+    if _getrusage is None:
+        return None
+    r = _getrusage(_RUSAGE_CHILDREN)
+    return (r.ru_minflt, r.ru_utime, r.ru_stime)
 
 
 def _user_thread_children():
@@ -288,6 +300,8 @@ class Capture:
         self._children = _open_children(os.getpid())  # the executor's (the main thread's)
         self._background_w = {}  # stream -> writing end of a pipe read as background output
         self._popen_patched = False
+        self._reaped = _reaped()
+        self._orphans = False  # the keeper had adopted processes at the last check
         # Wakes the capture thread when the set of pipes changes.
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -502,13 +516,23 @@ class Capture:
 
     def _new_children(self):
         """True if a child process is alive (or unreaped) that was not at the last check.
-        Two preads while no cell left a thread running: no waitid, which takes a lock every
-        fork and exit on the machine takes too."""
+
+        A process that holds fds 1 and 2 descends from a child of ours: one alive now (in the
+        executor's /proc children file, or a cell thread's), or one reaped since the last check
+        (os.system("job &")) whose orphan the keeper has adopted. Reaping shows in
+        RUSAGE_CHILDREN (a per-process lock), so the keeper's list is read only then: each
+        /proc children read (like waitid) takes a lock every fork on the machine takes too."""
         if self._children is None:
             return False  # no /proc: children are not told apart (not Linux)
-        alive = _read_children(self._children) | self.keeper.orphans()
+        alive = _read_children(self._children)
         if threading.active_count() > _AGENT_THREADS:
             alive |= _user_thread_children()
+        reaped = _reaped()
+        if reaped != self._reaped or self._orphans:
+            self._reaped = reaped
+            orphans = self.keeper.orphans()
+            self._orphans = bool(orphans)
+            alive |= orphans
         if not alive:
             self._known = frozenset()
             return False
