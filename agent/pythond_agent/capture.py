@@ -576,20 +576,28 @@ class Capture:
             self.changed.notify_all()
 
     def _read_fds(self):
+        # poll, not select: fresh pipes made after a cell opened many files have fds >= 1024.
+        # Its own poll object, remade when the pipes change (the wake pipe says so).
+        waiting, watched = None, None
         while True:
-            with self.lock:
-                fds = [p.fd for p in self._pipes + self._retired]
-            fds.append(self._wake_r)
+            if waiting is None:
+                waiting = select.poll()
+                waiting.register(self._wake_r, select.POLLIN)
+                with self.lock:
+                    watched = self._ready
+                    for p in self._pipes + self._retired:
+                        waiting.register(p.fd, select.POLLIN)
             try:
-                ready, _, _ = select.select(fds, [], [])
-            except OSError:
-                continue  # EINTR, or EBADF: a retired pipe was closed meanwhile
+                ready = waiting.poll()
+            except InterruptedError:
+                continue
             with self.lock:
-                if self._wake_r in ready:
+                if any(fd == self._wake_r for fd, _ in ready) or watched is not self._ready:
                     try:
                         os.read(self._wake_r, 64)
                     except BlockingIOError:
                         pass
+                    waiting = None  # a closed fd is reported POLLNVAL, never an error
                 self.drain()
                 while self.unconsumed():
                     self.changed.notify_all()
