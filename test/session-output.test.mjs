@@ -137,3 +137,39 @@ test("background output is bounded with a visible marker, never dropped silently
   assert.equal((await d.pysh("output")).code, 2);
   assert.equal((await d.pysh("output", "nosuch")).code, 1);
 });
+
+test("output of a child process after its cell ended goes to no cell, even while another cell runs", async () => {
+  const d = fresh();
+  await d.start();
+  await d.pysh("new", "s");
+  const a = await d.pysh("run", "s", 'import subprocess\np = subprocess.Popen(["sh", "-c", "sleep 1; echo late-child"])\nprint("cell A")');
+  assert.equal(a.stdout, "cell A\n");
+  const b = await d.pysh("run", "s", 'import time; time.sleep(2); print("second")');
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(b.stdout, "second\n", "the child's late line is not the second cell's");
+  assert.equal(b.stderr, "");
+  const o = await d.pysh("output", "s");
+  assert.equal(o.stdout, "late-child\n");
+  // A grandchild orphaned by its shell (a background job of os.system), and a child of a
+  // thread the cell left running, are kept apart too.
+  await d.pysh("run", "s", 'import os, threading\nos.system("(sleep 1; echo late-orphan >&2) &")\nthreading.Thread(target=lambda: (subprocess.Popen(["sh", "-c", "sleep 1; echo thread-child"]), time.sleep(3))).start()');
+  const c = await d.pysh("run", "s", 'time.sleep(2); print("third")');
+  assert.equal(c.stdout, "third\n", "the thread's child's line is not the third cell's");
+  assert.equal(c.stderr, "", "the orphan's line is not the third cell's");
+  const j = JSON.parse((await d.pysh("output", "--json", "--since", "11", "s")).stdout);
+  assert.deepEqual(j.chunks.map((x) => `${x.stream}: ${x.text}`).sort(), ["stderr: late-orphan\n", "stdout: thread-child\n"]);
+  // A child's output while its cell runs is still that cell's.
+  const own = await d.pysh("run", "s", 'subprocess.run(["echo", "in the cell"]); _ = p.wait()');
+  assert.equal(own.stdout, "in the cell\n");
+});
+
+test("after a cell left a child running, a crashing cell's last words still arrive", async () => {
+  const d = fresh();
+  await d.start();
+  await d.pysh("new", "s");
+  await d.pysh("run", "s", 'import subprocess\np = subprocess.Popen(["sleep", "30"])');
+  const r = await d.pysh("run", "s", 'print("last words", flush=True); import os; os._exit(1)');
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "last words\n");
+  assert.match(r.stderr, /^ERR session 's' dead \(exited with status 1\)/);
+});

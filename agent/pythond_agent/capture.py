@@ -20,6 +20,8 @@ at most FLUSH_S late and at the cell's end. sys.stderr is unbuffered and flushes
 
 A thread writes for the cell that started it while that cell runs. After that cell has ended
 (or for a thread no cell started) its writes go to the background sink, never to another cell.
+A child process writes into the pipes it inherited: when a cell ends leaving a new child alive,
+fds 1 and 2 get fresh pipes (separate_children) and the old ones are read as background output.
 """
 import io
 import os
@@ -39,42 +41,105 @@ FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell ru
 _BLOCK_ABOVE = 64
 _LINES_BELOW = 4096
 _get_ident = threading.get_ident
+try:
+    from resource import RUSAGE_CHILDREN as _RUSAGE_CHILDREN, getrusage as _getrusage
+except ImportError:
+    _getrusage = None
+# The agent's own threads (main, capture, flush, accept, pump, one controller link): more than
+# that, and a cell may have left a thread that starts processes.
+_AGENT_THREADS = 6
 
 
 class Pipe:
     """The reading end of fd 1 or 2, with what was peeked and consumed of it."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, sock):
         self.stream = stream
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.peek = False
+        if _SO_PEEK_OFF is not None:
+            try:
+                self.peek = sock.getsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF) >= 0
+            except OSError:
+                pass
+        self.flags = socket.MSG_PEEK if self.peek else 0
+        self.peeked = 0  # bytes of this stream read so far (peeked or, without peek, taken)
+        self.consumed = 0  # bytes taken out of the socket
+
+    @classmethod
+    def fresh(cls, stream):
+        """A new socket pair for stream: (its Pipe, the writing end to put on fd stream)."""
         r, w = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             w.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _CHUNK)
         except OSError:
             pass
-        self.peek = False
         if _SO_PEEK_OFF is not None:
             try:
                 r.setsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF, 0)
-                self.peek = True
             except OSError:
                 pass
         r.shutdown(socket.SHUT_WR)
         r.setblocking(False)
-        os.dup2(w.fileno(), stream)
-        w.close()
-        self.sock = r
-        self.fd = r.fileno()
-        self.flags = socket.MSG_PEEK if self.peek else 0
-        self.peeked = 0  # bytes of this stream read so far (peeked or, without peek, taken)
-        self.consumed = 0  # bytes taken out of the socket
+        return cls(stream, r), w
 
     def peek_offset(self):
         return self.sock.getsockopt(socket.SOL_SOCKET, _SO_PEEK_OFF) if self.peek else 0
 
+    def install(self, w):
+        os.dup2(w.fileno(), self.stream)
+        w.close()
+
 
 def open_pipes():
     """Point fds 1 and 2 at fresh pipes; return their Pipes. Before the keeper forks."""
-    return [Pipe(STDOUT), Pipe(STDERR)]
+    pipes = []
+    for stream in (STDOUT, STDERR):
+        pipe, w = Pipe.fresh(stream)
+        pipe.install(w)
+        pipes.append(pipe)
+    return pipes
+
+
+def _open_children(tid):
+    """A kept-open /proc file listing the children of thread tid, or None."""
+    try:
+        return os.open("/proc/self/task/%d/children" % tid, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None  # no /proc, or no CONFIG_PROC_CHILDREN
+
+
+def _read_children(fd):
+    try:
+        return set(os.pread(fd, 1 << 16, 0).split())
+    except OSError:
+        return set()
+
+
+def _reaped():
+    """What every child reaped so far adds up to: changes whenever one more is reaped."""
+    if _getrusage is None:
+        return None
+    r = _getrusage(_RUSAGE_CHILDREN)
+    return (r.ru_minflt, r.ru_utime, r.ru_stime)
+
+
+def _user_thread_children():
+    """Children of threads a cell started (the executor's are read apart). The agent's own
+    threads start no process that writes into fds 1 and 2 (a fork cell has pipes of its own)."""
+    pids = set()
+    for t in threading.enumerate():
+        tid = getattr(t, "native_id", None)
+        if tid is None or tid == os.getpid() or t.name.startswith("pythond-"):
+            continue
+        fd = _open_children(tid)
+        if fd is not None:
+            try:
+                pids |= _read_children(fd)
+            finally:
+                os.close(fd)
+    return pids
 
 
 def _write_all(fd, data):
@@ -212,11 +277,13 @@ class _Out:
 
 
 class Capture:
-    def __init__(self, sink, background, pipes, main_ident, current, mark):
+    def __init__(self, sink, background, pipes, main_ident, current, keeper):
         """sink(stream, data, offset): a cell's output (offset: its first byte's in the stream);
         background(stream, data): output of no cell. Both are called in order under self.lock.
-        current() is the running cell (or None); mark is the page shared with the keeper."""
-        self.mark = mark
+        current() is the running cell (or None); keeper is keeper.Handle (the shared page,
+        the hand-over of fresh pipes, the orphans)."""
+        self.keeper = keeper
+        self.mark = keeper.mark
         self.sink = sink
         self.background = background
         self.current = current
@@ -226,10 +293,20 @@ class Capture:
         # thread for its peeked bytes to be consumed (a socket with bytes in it stays readable).
         self.changed = threading.Condition(self.lock)
         self._pipes = pipes
-        # drain() asks which pipes hold data in one poll(0) instead of two failing reads.
-        self._ready = select.poll()
-        for p in self._pipes:
-            self._ready.register(p.fd, select.POLLIN)
+        # Pipes fds 1 and 2 were taken off (separate_children): read into the background log
+        # until their last writer, a child process of an ended cell, closes them.
+        self._retired = []
+        self._known = frozenset()  # the child processes alive when the pipes were last checked
+        self._children = _open_children(os.getpid())  # the executor's (the main thread's)
+        self._background_w = {}  # stream -> writing end of a pipe read as background output
+        self._popen_patched = False
+        self._reaped = _reaped()
+        self._orphans = False  # the keeper had adopted processes at the last check
+        # Wakes the capture thread when the set of pipes changes.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._watch()
         self._raw = _Raw(self, STDOUT)
         self.out = io.TextIOWrapper(
             io.BufferedWriter(self._raw, 1 << 16), encoding="utf-8", errors="backslashreplace",
@@ -302,11 +379,19 @@ class Capture:
             pass
 
     # -- reading ----------------------------------------------------------------------
+    def _watch(self):
+        """drain() asks which pipes hold data in one poll(0) instead of failing reads."""
+        self._ready = select.poll()
+        for p in self._pipes + self._retired:
+            self._ready.register(p.fd, select.POLLIN)
+
     def drain(self):
         """Move whatever the fd pipes hold into the sinks. Caller holds self.lock."""
         ready = self._ready.poll(0)
         if not ready:
             return
+        if self._retired:
+            self._drain_retired(ready)
         cell = self.current()
         for p in self._pipes:  # in fd order, as before: stdout, then stderr
             if not any(fd == p.fd for fd, _ in ready):
@@ -330,6 +415,132 @@ class Capture:
                 if len(data) < _CHUNK:
                     break
 
+    def _drain_retired(self, ready):
+        """What children of ended cells wrote: background output, taken out at once (it is
+        nobody's last words). A pipe at its end (no writer left) is closed."""
+        closed = False
+        for p in list(self._retired):
+            if not any(fd == p.fd for fd, _ in ready):
+                continue
+            while True:
+                try:
+                    data = p.sock.recv(_CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    break
+                if not data:
+                    self._retired.remove(p)
+                    p.sock.close()
+                    closed = True
+                    break
+                self.background(p.stream, data)
+                if len(data) < _CHUNK:
+                    break
+        if closed:
+            self._watch()
+            self._wake()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"w")
+        except BlockingIOError:
+            pass  # already awake
+
+    # -- child processes ----------------------------------------------------------------
+    def background_fd(self, stream):
+        """An fd whose bytes are background output: for a process that a thread of no running
+        cell starts (it must not inherit fds 1 and 2, which the running cell owns)."""
+        with self.lock:
+            w = self._background_w.get(stream)
+            if w is None:
+                pipe, w = Pipe.fresh(stream)
+                pipe.flags = 0
+                self._background_w[stream] = w
+                self._retired.append(pipe)  # read like a retired pipe; never ends (we hold w)
+                self._watch()
+                self._wake()
+            return w.fileno()
+
+    def _patch_popen(self):
+        """Once the user has imported subprocess: a Popen from a thread that is not the
+        running cell's, inheriting stdout/stderr, writes into background pipes instead.
+        (os.system and os.fork from such a thread cannot be redirected: they go where fds
+        1 and 2 go.)"""
+        subprocess = sys.modules.get("subprocess")
+        self._popen_patched = True
+        original = getattr(getattr(subprocess, "Popen", None), "_get_handles", None)
+        if original is None or getattr(original, "_pythond", False):
+            return
+        capture = self
+
+        def _get_handles(popen, stdin, stdout, stderr):
+            if not capture.is_cell_thread():
+                if stdout is None:
+                    stdout = capture.background_fd(STDOUT)
+                if stderr is None:
+                    stderr = capture.background_fd(STDERR)
+            return original(popen, stdin, stdout, stderr)
+
+        _get_handles._pythond = True
+        subprocess.Popen._get_handles = _get_handles
+
+    def separate_children(self):
+        """After a cell: if a child process may hold fds 1 and 2 (one the cell started and
+        left running, or orphaned to the keeper), put fresh pipes on them, so that whatever it
+        writes later reaches the background log, never the next cell. Cheap when no child is
+        new (two preads); a swap costs two socket pairs and one hand-over."""
+        if not self._popen_patched and "subprocess" in sys.modules:
+            self._patch_popen()
+        if not self._new_children():
+            return
+        with self.lock:
+            self.drain()  # no cell runs: what is there is background output
+            self.consume()
+            fresh = [Pipe.fresh(s) for s in (STDOUT, STDERR)]
+            try:
+                # The keeper first: it must hold every pipe a cell's output goes into.
+                self.keeper.hand_over([p for p, _ in fresh])
+            except OSError:
+                for p, w in fresh:
+                    p.sock.close()
+                    w.close()
+                return
+            for p, w in fresh:
+                self.mark.consumed(p.stream, 0, 0)
+                p.install(w)
+            for p in self._pipes:
+                p.flags = 0
+            self._retired += self._pipes
+            self._pipes = [p for p, _ in fresh]
+            self._watch()
+            self._wake()
+
+    def _new_children(self):
+        """True if a child process is alive (or unreaped) that was not at the last check.
+
+        A process that holds fds 1 and 2 descends from a child of ours: one alive now (in the
+        executor's /proc children file, or a cell thread's), or one reaped since the last check
+        (os.system("job &")) whose orphan the keeper has adopted. Reaping shows in
+        RUSAGE_CHILDREN (a per-process lock), so the keeper's list is read only then: each
+        /proc children read (like waitid) takes a lock every fork on the machine takes too."""
+        if self._children is None:
+            return False  # no /proc: children are not told apart (not Linux)
+        alive = _read_children(self._children)
+        if threading.active_count() > _AGENT_THREADS:
+            alive |= _user_thread_children()
+        reaped = _reaped()
+        if reaped != self._reaped or self._orphans:
+            self._reaped = reaped
+            orphans = self.keeper.orphans()
+            self._orphans = bool(orphans)
+            alive |= orphans
+        if not alive:
+            self._known = frozenset()
+            return False
+        alive = frozenset(alive)
+        new = not alive <= self._known
+        self._known = alive
+        return new
+
     def unconsumed(self):
         return any(p.peeked != p.consumed for p in self._pipes)
 
@@ -340,10 +551,12 @@ class Capture:
         The keeper must know where its leftover starts even if the interpreter dies inside
         the recv: the page holds (consumed, n) before it and (consumed + n, 0) after it, and
         the socket's own peek offset tells how much of the n the recv took."""
+        taken = False
         for p in self._pipes:
             n = p.peeked - p.consumed
             if not n:
                 continue
+            taken = True
             self.mark.consumed(p.stream, p.consumed, n)
             scratch = bytearray(min(n, _CHUNK))
             left = n
@@ -359,16 +572,32 @@ class Capture:
                 left -= got
             p.consumed = p.peeked
             self.mark.consumed(p.stream, p.consumed, 0)
-        self.changed.notify_all()
+        if taken:  # else nobody waits for this: no thread woken for nothing after every cell
+            self.changed.notify_all()
 
     def _read_fds(self):
-        fds = [p.fd for p in self._pipes]
+        # poll, not select: fresh pipes made after a cell opened many files have fds >= 1024.
+        # Its own poll object, remade when the pipes change (the wake pipe says so).
+        waiting, watched = None, None
         while True:
+            if waiting is None:
+                waiting = select.poll()
+                waiting.register(self._wake_r, select.POLLIN)
+                with self.lock:
+                    watched = self._ready
+                    for p in self._pipes + self._retired:
+                        waiting.register(p.fd, select.POLLIN)
             try:
-                select.select(fds, [], [])
+                ready = waiting.poll()
             except InterruptedError:
                 continue
             with self.lock:
+                if any(fd == self._wake_r for fd, _ in ready) or watched is not self._ready:
+                    try:
+                        os.read(self._wake_r, 64)
+                    except BlockingIOError:
+                        pass
+                    waiting = None  # a closed fd is reported POLLNVAL, never an error
                 self.drain()
                 while self.unconsumed():
                     self.changed.notify_all()
@@ -394,6 +623,8 @@ class Capture:
 
     def cell_started(self):
         self.cell_running.set()
+        if not self._popen_patched and "subprocess" in sys.modules:
+            self._patch_popen()
 
     def cell_ended(self):
         """The executor's cell is over: what it wrote goes out now; the next one starts sparse."""

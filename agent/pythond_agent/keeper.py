@@ -8,12 +8,20 @@ the agent's, hands that with the exit status to the first controller that connec
 whose link to the interpreter has just closed, or a restarted daemon adopting the agent.
 A session ended on purpose removes its socket first, and the keeper just exits.
 The interpreter names its running cell in a shared page (a memory write per cell, no syscall).
+
+When a cell leaves a child process holding fds 1 and 2, the interpreter puts fresh pipes on
+them (capture.separate_children) and hands their reading ends to the keeper first (SCM_RIGHTS
+over a socket pair made before the fork). The keeper is a child subreaper (Linux): a process
+orphaned by a cell's child (a shell's background job) becomes the keeper's child, where the
+interpreter can see it, and the keeper reaps it.
 """
 import mmap
 import os
+import select
 import signal
 import socket
 import struct
+import sys
 import time
 
 from pythond_agent.link import Link
@@ -63,26 +71,127 @@ class CellMark:
         return self.page[1 : 1 + n].decode("ascii", "replace") if n else None
 
 
+class Handle:
+    """The interpreter's side of its keeper: the shared page, the hand-over of fresh pipes,
+    and the processes orphaned to the keeper."""
+
+    def __init__(self, mark, channel):
+        self.mark = mark
+        self.channel = channel
+        self.sent = 0
+        self._me = str(os.getpid()).encode()
+        keeper = os.getppid()
+        try:
+            self._children = os.open("/proc/%d/task/%d/children" % (keeper, keeper), os.O_RDONLY)
+        except OSError:
+            self._children = None  # no /proc (or no CONFIG_PROC_CHILDREN): orphans unseen
+
+    def hand_over(self, pipes):
+        """Give the keeper the reading ends of the pipes fds 1 and 2 are about to become."""
+        self.sent += 1
+        socket.send_fds(self.channel, [b"%d" % self.sent], [p.fd for p in pipes])
+
+    def orphans(self):
+        """Pids (bytes) of the keeper's children other than this interpreter."""
+        if self._children is None:
+            return frozenset()
+        try:
+            pids = set(os.pread(self._children, 1 << 16, 0).split())
+        except OSError:
+            return frozenset()
+        pids.discard(self._me)
+        return pids
+
+
 def fork(pipes, server, socket_path, close_fds):
-    """Split into keeper (the parent, never returns) and interpreter (returns its CellMark).
+    """Split into keeper (the parent, never returns) and interpreter (returns its Handle).
 
     The interpreter gets a process group of its own: the daemon's kill of the session's group
     ends it and its children, while the keeper lives on to report."""
     mark = CellMark()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    _become_subreaper()  # before the fork: not inherited, and no orphan may come earlier
     pid = os.fork()
     if pid == 0:
+        ours.close()
         try:
             os.setpgid(0, 0)
         except OSError:
             pass
-        return mark
+        return Handle(mark, theirs)
     try:
-        _keep(pid, pipes, server, socket_path, mark, close_fds)
+        theirs.close()
+        _keep(pid, pipes, server, socket_path, mark, close_fds, ours)
     finally:
         os._exit(0)
 
 
-def _keep(child, pipes, server, socket_path, mark, close_fds):
+def _become_subreaper():
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        pass  # orphans go to init, as before
+
+
+def _wait(child, channel, pipes):
+    """Until the interpreter ends: reap orphans, take the pipes it hands over. Its status."""
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno())
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    channel.setblocking(False)
+    while True:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid == child:
+                _take_pipes(channel, pipes)  # what it handed over before it died
+                return status
+            if pid == 0:
+                break
+        ready, _, _ = select.select([channel, wake_r], [], [])
+        if channel in ready:
+            _take_pipes(channel, pipes)
+        if wake_r in ready:
+            try:
+                wake_r.recv(256)
+            except OSError:
+                pass
+
+
+def _take_pipes(channel, pipes):
+    """Replace pipes (in place) with the newest set the interpreter handed over."""
+    from pythond_agent.capture import Pipe
+
+    while True:
+        try:
+            _, fds, _, _ = socket.recv_fds(channel, 64, 8)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        if len(fds) != len(pipes):
+            for fd in fds:
+                os.close(fd)
+            if not fds:
+                return  # the end (no writer left)
+            continue
+        old = list(pipes)
+        pipes[:] = [Pipe(p.stream, socket.socket(fileno=fd)) for p, fd in zip(old, fds)]
+        for p in pipes:
+            p.sock.setblocking(False)
+        for p in old:
+            p.sock.close()
+
+
+def _keep(child, pipes, server, socket_path, mark, close_fds, channel):
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
     for fd in close_fds:
@@ -98,14 +207,9 @@ def _keep(child, pipes, server, socket_path, mark, close_fds):
         ino = os.stat(socket_path).st_ino
     except OSError:
         return
-    while True:
-        try:
-            _, status = os.waitpid(child, 0)
-            break
-        except InterruptedError:
-            continue
-        except ChildProcessError:
-            return
+    status = _wait(child, channel, pipes)
+    if status is None:
+        return
     reason = describe(status)
     cell = mark.get()
     starts = [mark.start_of_leftover(p) for p in pipes]  # before drain() moves the peek offset

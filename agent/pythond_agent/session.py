@@ -27,7 +27,7 @@ ORPHAN_CHECK_S = float(os.environ.get("PYTHOND_ORPHAN_CHECK", "30"))
 
 
 class Session:
-    def __init__(self, config, server, pipes, mark):
+    def __init__(self, config, server, pipes, keeper):
         self.name = config["name"]
         self.config = config
         self.server = server
@@ -46,9 +46,9 @@ class Session:
         self.executor = Executor(self.ns)
         self.pending = []  # output waiting for the pump: [cell_id, stream, bytes, offset]
         self.background = BackgroundLog(int(config.get("background_bytes", 1 << 20)))
-        self.mark = mark  # keeper.CellMark: the running cell, for the keeper's report
+        self.mark = keeper.mark  # keeper.CellMark: the running cell, for the keeper's report
         self.main_thread = threading.get_ident()
-        self.capture = Capture(self._sink, self.background_output, pipes, self.main_thread, lambda: self.current, mark)
+        self.capture = Capture(self._sink, self.background_output, pipes, self.main_thread, lambda: self.current, keeper)
         self.pump_wake = self.capture.changed
         self.handlers = {
             "exec": self.op_exec, "status": self.op_status, "vars": self.op_vars,
@@ -336,7 +336,10 @@ class Session:
 
     def run_cell(self, cell):
         if cell.origin == "human" and self.repl is not None:
-            return self.repl.run_cell(cell)
+            try:
+                return self.repl.run_cell(cell)
+            finally:
+                self.capture.separate_children()
         with self.capture.lock:  # op_cancel marks queued cells under this lock
             if cell.state == "cancelled":
                 cell.ok, cell.ended_at, cell.state = False, time.time(), "done"
@@ -375,6 +378,9 @@ class Session:
             self.capture.drain()
             self._send_pending()
             self.current = None
+            # Before the reply, not after: work right after the reply's write delays the
+            # daemon it wakes (docs/PERFORMANCE.md), while this check costs ~2 µs.
+            self.capture.separate_children()  # a child the cell left must not write into the next
             self.capture.install()
             cell.ok, cell.value, cell.error = ok, value, error
             cell.ended_at = time.time()
@@ -419,8 +425,8 @@ def main(pin, pout, config):
         pipes = open_pipes()
         from pythond_agent import keeper
 
-        mark = keeper.fork(pipes, server, config["socket"], (pin, pout))  # returns in the child
-        session = Session(config, server, pipes, mark)
+        handle = keeper.fork(pipes, server, config["socket"], (pin, pout))  # returns in the child
+        session = Session(config, server, pipes, handle)
     except BaseException as e:  # tell the daemon why, instead of a bare EOF
         import traceback
 
