@@ -75,11 +75,12 @@ class LinkError(Exception):
 
 
 def encode(header, blobs=()):
-    if blobs:
-        header["b"] = [len(b) for b in blobs]
+    if not blobs:  # most frames (calls, replies): one part
+        h = _DUMPS(header).encode("utf-8", "backslashreplace")
+        return [_PREFIX.pack(4 + len(h), len(h)) + h]
+    header["b"] = lens = [len(b) for b in blobs]
     h = _DUMPS(header).encode("utf-8", "backslashreplace")
-    size = 4 + len(h) + sum(len(b) for b in blobs)
-    return [_PREFIX.pack(size, len(h)) + h, *blobs]
+    return [_PREFIX.pack(4 + len(h) + sum(lens), len(h)) + h, *blobs]
 
 
 def decode(body):
@@ -169,7 +170,7 @@ class Link:
         return self._write(parts) if parts else not self.closed
 
     def _write(self, parts):
-        size = sum(len(p) for p in parts)
+        size = sum(map(len, parts))
         with self._lock:
             if self.closed:
                 return False
