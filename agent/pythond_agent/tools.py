@@ -220,12 +220,19 @@ class ToolAgent:
 
             linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
         if kind == "class":
-            # An inline class (defined in a function or a REPL): run its source alone,
-            # with the names the seed promises are injected.
+            # An inline class (defined in a script, a function or a REPL): the controller sent
+            # the class and the definitions it uses (never the script's other statements), and
+            # "pre", bindings made from values, which run first. The names the seed promises
+            # are injected.
             from rmote.process import async_process, process
             from pythond_agent.toolbase import inline
 
+            pre = h.get("pre") or ""
+            if not isinstance(pre, str) or len(pre) > MAX_SOURCE:
+                raise ValueError("sync: pre must be source text (at most %d bytes)" % MAX_SOURCE)
             mod.__dict__.update(Tool=Tool, inline=inline, process=process, async_process=async_process)
+            if pre:
+                exec(compile(pre, "<pythond-tool-bindings:%s>" % name, "exec", dont_inherit=True), mod.__dict__)
             exec(code, mod.__dict__)
             return mod
         if kind != "module":
