@@ -4,10 +4,17 @@ import { dispatch, verbs, PYSH_HELP } from "./verbs.js";
 const HELP = `${PYSH_HELP.replace(/^pysh/, "pythond")}
 
 daemon:
-  daemon                     run the daemon in the foreground (see: pythond daemon --help)`;
+  daemon                     run the daemon in the foreground (see: pythond daemon --help)
+
+tools:
+  types FILE.py...           print TypeScript interfaces for the Tool classes in Python files`;
 
 process.exitCode = await dispatch(
   process.argv.slice(2),
-  { ...verbs, daemon: async () => (await import("./commands/daemon.js")).daemon },
+  {
+    ...verbs,
+    daemon: async () => (await import("./commands/daemon.js")).daemon,
+    types: async () => (await import("./commands/types.js")).typesCommand,
+  },
   HELP,
 );

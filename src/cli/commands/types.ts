@@ -1,6 +1,6 @@
 // `pythond types <tool.py>...`: print TypeScript interfaces for the Tool classes in Python files.
 import { existsSync } from "node:fs";
-import { generateToolTypes } from "../tools/types-gen.js";
+import { generateToolTypes } from "../../tools/types-gen.js";
 
 const USAGE = `usage: pythond types [--python PATH] FILE.py [FILE.py ...]
 
