@@ -209,16 +209,18 @@ class Link:
                 return
             yield from batch
 
-    def read_batch(self):
-        """Block until at least one whole frame has arrived; return every whole frame read so
-        far as [(header, blobs)], or [] at EOF. Raise LinkError on garbage.
+    def read_batch(self, max_frames=0):
+        """Block until at least one whole frame has arrived; return the whole frames read so far
+        (at most max_frames of them, if given; the rest wait for the next call, which then needs
+        no read) as [(header, blobs)], or [] at EOF. Raise LinkError on garbage.
 
         One thread at a time may read (the tool agent passes the reading role between threads).
         """
         out = []
+        limit = max_frames or -1
         while True:
             buf, pos = self._rbuf, self._rpos
-            while len(buf) - pos >= 4:
+            while len(buf) - pos >= 4 and len(out) != limit:
                 (n,) = _U32.unpack_from(buf, pos)
                 if n > self.max_frame:
                     raise LinkError("frame of %d bytes exceeds limit of %d" % (n, self.max_frame))

@@ -30,10 +30,10 @@ export interface Reply {
 interface Pending {
   resolve: (r: any) => void;
   reject: (e: Error) => void;
-  decode?: (result: any, blobs: Buffer[]) => unknown;
-  mapError?: (e: Error) => Error;
-  timer?: NodeJS.Timeout;
-  cleanup?: () => void;
+  /** The request's options when they decode the reply (usually one object shared by all calls). */
+  how: DecodedRequestOptions<unknown> | undefined;
+  timer: NodeJS.Timeout | undefined;
+  cleanup: (() => void) | undefined;
 }
 
 export interface LinkOptions {
@@ -122,11 +122,11 @@ export class Link {
       if (header.k === "err") {
         const e = (header.e ?? {}) as Record<string, unknown>;
         this.fail(p, new LinkRemoteError(String(e.type ?? "Error"), String(e.message ?? ""), e));
-      } else if (!p.decode) p.resolve({ result: header.r, blobs: frame.blobs });
+      } else if (!p.how) p.resolve({ result: header.r, blobs: frame.blobs });
       else {
         let value: unknown;
         try {
-          value = p.decode(header.r, frame.blobs);
+          value = p.how.decode(header.r, frame.blobs);
         } catch (e) {
           p.reject(e as Error); // a value that does not decode fails this call only
           return;
@@ -139,7 +139,7 @@ export class Link {
   }
 
   private fail(p: Pending, e: Error): void {
-    p.reject(p.mapError ? p.mapError(e) : e);
+    p.reject(p.how?.mapError ? p.how.mapError(e) : e);
   }
 
   private settle(id: number): void {
@@ -175,7 +175,8 @@ export class Link {
     }
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
-      const p: Pending = { resolve, reject, decode: opts.decode, mapError: opts.mapError };
+      // Every field set here, in one order: one object shape for all pending requests.
+      const p: Pending = { resolve, reject, how: opts.decode ? (opts as DecodedRequestOptions<unknown>) : undefined, timer: undefined, cleanup: undefined };
       if (opts.timeoutMs !== undefined) {
         p.timer = setTimeout(() => {
           this.settle(id);

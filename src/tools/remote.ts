@@ -215,7 +215,8 @@ export class Remote {
       return Promise.reject(e);
     }
     const syncing = this.ensureSynced(ref.tool);
-    const callP = opts.signal ? this.send("call", fields, blobs, opts).then(decodeReply) : this.requestPlain(fields, blobs, opts);
+    const attached = blobs.length ? blobs : NO_BLOBS; // a pending call keeps no array of its own
+    const callP = opts.signal ? this.send("call", fields, attached, opts).then(decodeReply) : this.requestPlain(fields, attached, opts);
     if (!syncing) return callP;
     return syncing.then(
       () => callP,
@@ -346,6 +347,8 @@ function decodeResult(result: unknown, blobs: Buffer[]): any {
 function decodeReply(r: Reply): any {
   return decodeResult(r.result, r.blobs);
 }
+
+const NO_BLOBS: Uint8Array[] = [];
 
 /** How a plain call's reply becomes its value or its error (shared: no object per call). */
 const PLAIN = { decode: decodeResult, mapError };
