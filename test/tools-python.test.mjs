@@ -25,10 +25,11 @@ test("python client: subclass dispatch, caller's dataclass/enum, original except
 // whole script travelled).
 test("an inline tool in an unguarded script: only the class and what it uses travel", async (t) => {
   const mark = join(tempDir(t), "runs");
-  const { stdout } = await run(PYTHON, [join(root, "test", "fixtures", "inline_unguarded.py")], {
+  const { stdout, stderr } = await run(PYTHON, [join(root, "test", "fixtures", "inline_unguarded.py")], {
     env: { ...env, PYTHOND_TEST_MARK: mark },
     timeout: 60_000,
   });
+  assert.equal(stderr, "", "from_subprocess of a -qui started with stderr=PIPE: no prompt reaches the caller");
   assert.equal(readFileSync(mark, "utf8").trim().split("\n").length, 1, "top-level code ran once, locally");
   assert.match(stdout, /^greet __main__ Report True HELLO WORLD!HELLO WORLD!$/m); // constants, helper, logger, caller's dataclass
   assert.match(stdout, /^who Greeter:greeter Base:base$/m); // a base class from the same script
