@@ -169,3 +169,22 @@ test("fan-out: one dead host and one slow host do not sink the others", async (t
   const again = await fleet.call(B.echo, [5], { only: ["a", "b"] });
   assert.deepEqual(again.map((x) => x.value), [5, 5]);
 });
+
+// Issue 9 item 19: a burst (Promise.all over 20,000 calls at once) is served like calls in flight.
+// Its speed is a bench figure (bench/tools-bench.mjs); here: every call gets its own answer, and
+// the burst does not fan out into the thread pool (it did: a quick batch longer than 1 ms handed
+// its remaining calls to the pool one by one, each a thread wake-up and a write of its own).
+test("a burst of 20,000 concurrent calls: each gets its own result, the pool does not fan out", async (t) => {
+  const r = await spawnRemote(t, { pool: 32 });
+  const B = await basic();
+  const I = await loadTool(join(fixtures, "introspect.py"), "Introspect");
+  await r.call(B.echo, -1);
+  await r.call(B.echo, -2); // its last run was quick: the next calls run in batches
+  const before = await r.call(I.tool_threads);
+  const n = 20_000;
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => r.call(B.echo, i)));
+  assert.equal(results.length, n);
+  results.forEach((v, i) => assert.equal(v, i));
+  const after = await r.call(I.tool_threads);
+  assert.ok(after - before <= 8, `the burst started ${after - before} pool threads (of 32)`);
+});

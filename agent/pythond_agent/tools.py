@@ -20,8 +20,12 @@ from pythond_agent.toolpool import CallInterrupted, ToolPool
 MAX_SOURCE = 16 << 20
 SYNC, INLINE, ASYNC, AGEN = 0, 1, 2, 3
 QUICK_S = 0.0005  # a method whose last run was shorter runs in batches (Method.quick)
-BATCH_BUDGET_S = 0.001  # a quick batch hands what is left to the pool after this long
+SLOW_CALL_S = 0.001  # a call of a quick batch that took this long hands the rest to another thread
 REPLY_GROUP = 16  # replies of a quick batch leave in groups of this many
+# Frames handled per turn of the reader: a burst already read runs in slices of this many, so a
+# reader running quick calls reads again (cancels, credits) within ~1 ms, never after a whole
+# 64 KiB read of calls, and the watchdog sees no stall where there is only a long queue.
+READ_BATCH = 128
 
 
 # Method kinds from code flags (inspect costs ~4 ms and ~1 MB to import on a bare agent).
@@ -59,15 +63,29 @@ class _SourceLoader:
 
 
 class Method:
-    """A resolved tool method. quick: its last run on this connection took under QUICK_S, so
-    calls to it run in order on the reading thread (ToolAgent.run_quick)."""
+    """A resolved tool method. quick: it runs in under QUICK_S, so calls to it run in order on
+    the reading thread (ToolAgent.run_quick). It becomes quick after one short run, and stops
+    being quick after two long runs in a row: one long run is as likely a thread that was not
+    scheduled (a loaded machine) as a method that blocks, and flipping on every such hiccup
+    sent whole batches of quick calls through the pool one by one."""
 
-    __slots__ = ("fn", "kind", "quick")
+    __slots__ = ("fn", "kind", "label", "quick", "slow_runs")
 
-    def __init__(self, fn, kind):
+    def __init__(self, fn, kind, label):
         self.fn = fn
         self.kind = kind
+        self.label = label  # "Qual.method", for errors
         self.quick = False
+        self.slow_runs = 0
+
+    def ran(self, seconds):
+        if seconds < QUICK_S:
+            self.slow_runs = 0
+            self.quick = True
+        else:
+            self.slow_runs += 1
+            if self.slow_runs >= 2:
+                self.quick = False
 
 
 class Call:
@@ -143,7 +161,7 @@ class ToolAgent:
         synchronous calls among them as (quick, other), lists of (fn, args), or None when the
         link has ended."""
         try:
-            frames = self.link.read_batch()
+            frames = self.link.read_batch(READ_BATCH)
         except LinkError as e:
             self.send({"k": "fatal", "e": {"type": "LinkError", "message": str(e)}})
             self.exit_status = 5
@@ -220,12 +238,19 @@ class ToolAgent:
 
             linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
         if kind == "class":
-            # An inline class (defined in a function or a REPL): run its source alone,
-            # with the names the seed promises are injected.
+            # An inline class (defined in a script, a function or a REPL): the controller sent
+            # the class and the definitions it uses (never the script's other statements), and
+            # "pre", bindings made from values, which run first. The names the seed promises
+            # are injected.
             from rmote.process import async_process, process
             from pythond_agent.toolbase import inline
 
+            pre = h.get("pre") or ""
+            if not isinstance(pre, str) or len(pre) > MAX_SOURCE:
+                raise ValueError("sync: pre must be source text (at most %d bytes)" % MAX_SOURCE)
             mod.__dict__.update(Tool=Tool, inline=inline, process=process, async_process=async_process)
+            if pre:
+                exec(compile(pre, "<pythond-tool-bindings:%s>" % name, "exec", dont_inherit=True), mod.__dict__)
             exec(code, mod.__dict__)
             return mod
         if kind != "module":
@@ -280,16 +305,19 @@ class ToolAgent:
             kind = INLINE
         else:
             kind = SYNC
-        return Method(fn, kind)
+        return Method(fn, kind, "%s.%s" % (qual, meth))
 
     def _call(self, cid, h, blobs, stream=False):
         """Start a call; a synchronous one is returned as (fn, args) for the pool to run."""
         key, qual, meth = h.get("t"), h.get("c"), h.get("m")
-        label = "%s.%s" % (qual, meth)
+        try:
+            method = self.methods.get((key, qual, meth))
+        except TypeError:  # an unhashable name: refused below
+            method = None
+        label = method.label if method is not None else "%s.%s" % (qual, meth)
         call = Call(cid, label)
         self.calls[cid] = call
         try:
-            method = self.methods.get((key, qual, meth))
             if method is None:
                 if not (isinstance(key, str) and isinstance(qual, str) and isinstance(meth, str)):
                     raise ValueError("Invalid method name")
@@ -320,20 +348,25 @@ class ToolAgent:
 
     def run_quick(self, jobs):
         """Run a batch of quick calls in order on this thread; their replies leave REPLY_GROUP
-        at a time (the caller works on one group while we run the next). If the batch runs
-        past its budget (a quick method was slow this time), the rest go to the pool."""
+        at a time (the caller works on one group while we run the next). Should one of them be
+        slow this time (a quick method that blocked, or this thread not scheduled), the rest of
+        the batch goes on in order on another thread, as one job: a batch never fans out into
+        the pool call by call, whatever its length (a burst of 20,000 quick calls costs what
+        calls in flight cost), and a method that really blocks peels off one thread per call."""
         held = self._replies.frames = []
-        start = time.perf_counter()
+        clock = time.perf_counter
         try:
+            before = clock()
             for i, (fn, args) in enumerate(jobs):
                 fn(*args)
                 if len(held) >= REPLY_GROUP:
                     self.link.send_many(held)
                     del held[:]
-                if time.perf_counter() - start > BATCH_BUDGET_S:
-                    for later, later_args in jobs[i + 1 :]:
-                        self.pool.submit(later, *later_args)
+                after = clock()
+                if after - before > SLOW_CALL_S and i + 1 < len(jobs):
+                    self.pool.submit(self.run_quick, jobs[i + 1 :])
                     break
+                before = after
         finally:
             self._replies.frames = None
             self.link.send_many(held)
@@ -361,7 +394,7 @@ class ToolAgent:
         except BaseException as e:  # noqa: B902 - report everything, keep the worker
             self._fail(call.id, e, call.label)
         else:
-            method.quick = time.perf_counter() - start < QUICK_S
+            method.ran(time.perf_counter() - start)
             self._finish(call, result)
         finally:
             callctx.current.reset(token)
@@ -383,7 +416,7 @@ class ToolAgent:
             return  # cancelled or expired meanwhile; the caller already has its answer
         blobs = []
         try:
-            enc = codec.encode(result, blobs)
+            enc = None if result is None else codec.encode(result, blobs)
         except Exception as e:
             self._reply_error(call.id, e, call.label, "result of %s could not be encoded: %s" % (call.label, e))
             return

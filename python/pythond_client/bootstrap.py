@@ -48,11 +48,12 @@ def stage1(n):
     ).encode()
 
 
-def bootstrap_bytes(config):
+def bootstrap_bytes(config, stage1_in_argv=False):
+    """What goes to the interpreter's stdin: stage 1 (unless it was given as `-c`), stage 2, no
+    cached bytecode (count 0), then the config frame (docs/PROTOCOL.md, "Bootstrap")."""
     payload = agent_payload()
     cfg = json.dumps(config).encode("utf-8")
-    # No cached bytecode (count 0), then the config frame (docs/PROTOCOL.md, "Bootstrap").
-    return stage1(len(payload)) + payload + struct.pack(">II", 0, len(cfg)) + cfg
+    return (b"" if stage1_in_argv else stage1(len(payload))) + payload + struct.pack(">II", 0, len(cfg)) + cfg
 
 
 def load_agent_module(name):

@@ -6,7 +6,7 @@ import { runtimeDir } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
 import { packageRoot } from "../util/package-root.js";
 import { ConnectError } from "./errors.js";
-import { probeSocket } from "../daemon/instance.js";
+import { probeSocket } from "../util/probe-socket.js";
 
 export function autostartAllowed(): boolean {
   return !/^(1|true|yes)$/i.test(process.env.PYTHOND_NO_AUTOSTART ?? "");

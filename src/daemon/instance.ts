@@ -2,29 +2,12 @@
 // (a daemon that does not use our lock, such as pythond 0.4, still answers there).
 // We only ever unlink a socket nobody answers on, and on exit only our own (same inode).
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync, statSync, constants } from "node:fs";
-import { connect } from "node:net";
+import { probeSocket } from "../util/probe-socket.js";
+
+export { probeSocket };
 
 export class AlreadyRunningError extends Error {
   override name = "AlreadyRunningError";
-}
-
-export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(true); // accepted but silent still means someone holds it
-    }, timeoutMs);
-    s.once("connect", () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
 }
 
 function pidAlive(pid: number): boolean {

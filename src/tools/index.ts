@@ -8,5 +8,3 @@ export { Fleet, mapLimit, type FleetOptions, type FleetCallOptions, type HostRes
 export { Exec, FileSystem, FileSync, type ExecApi, type ExecResult, type FileSystemApi, type FileStat, type FileSyncApi } from "./builtins.js";
 export { upload, download, uploadFile, downloadFile, type TransferOptions, type TransferResult } from "./transfer.js";
 export { generateToolTypes } from "./types-gen.js";
-// The `pythond types` verb, exported so the pythond CLI (and tests) can call it.
-export { typesCommand } from "../cli/cmd-types.js";

@@ -215,7 +215,8 @@ export class Remote {
       return Promise.reject(e);
     }
     const syncing = this.ensureSynced(ref.tool);
-    const callP = opts.signal ? this.send("call", fields, blobs, opts).then(decodeReply) : this.requestPlain("call", fields, blobs, opts).then(decodeReply, rethrow);
+    const attached = blobs.length ? blobs : NO_BLOBS; // a pending call keeps no array of its own
+    const callP = opts.signal ? this.send("call", fields, attached, opts).then(decodeReply) : this.requestPlain(fields, attached, opts);
     if (!syncing) return callP;
     return syncing.then(
       () => callP,
@@ -251,9 +252,9 @@ export class Remote {
     return fields;
   }
 
-  /** A request without an AbortSignal, errors not yet mapped (the hot path of call). */
-  private requestPlain(op: string, fields: Record<string, unknown>, blobs: Uint8Array[], opts: CallOptions): Promise<Reply> {
-    return this.link.request(op, fields, blobs, opts.deadlineMs !== undefined ? { timeoutMs: opts.deadlineMs + DEADLINE_GRACE_MS } : {});
+  /** A call without an AbortSignal (the hot path): one promise, settled with the decoded value. */
+  private requestPlain(fields: Record<string, unknown>, blobs: Uint8Array[], opts: CallOptions): Promise<any> {
+    return this.link.request("call", fields, blobs, opts.deadlineMs !== undefined ? { timeoutMs: opts.deadlineMs + DEADLINE_GRACE_MS, ...PLAIN } : PLAIN);
   }
 
   /** Send one request; cancels reach the agent; errors become RemoteError / RemoteClosedError. */
@@ -339,9 +340,18 @@ function checkDeadline(ms: number | undefined): void {
   }
 }
 
-function decodeReply(r: Reply): any {
-  return r.result === null || typeof r.result !== "object" ? r.result : decodeValue(r.result, r.blobs);
+function decodeResult(result: unknown, blobs: Buffer[]): any {
+  return result === null || typeof result !== "object" ? result : decodeValue(result, blobs);
 }
+
+function decodeReply(r: Reply): any {
+  return decodeResult(r.result, r.blobs);
+}
+
+const NO_BLOBS: Uint8Array[] = [];
+
+/** How a plain call's reply becomes its value or its error (shared: no object per call). */
+const PLAIN = { decode: decodeResult, mapError };
 
 export function mapError(e: unknown): Error {
   if (e instanceof LinkRemoteError) return new RemoteError({ ...e.details, type: e.type, message: e.message });

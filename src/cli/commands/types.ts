@@ -1,7 +1,7 @@
 // `pythond types <tool.py>...`: print TypeScript interfaces for the Tool classes in Python files.
 import { existsSync } from "node:fs";
-import { generateToolTypes } from "../tools/types-gen.js";
-import { verb, UsageError } from "./common.js";
+import { generateToolTypes } from "../../tools/types-gen.js";
+import { verb, UsageError } from "../common.js";
 
 const USAGE = `usage: pythond types [--python PATH] FILE.py [FILE.py ...]
 
