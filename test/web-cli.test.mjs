@@ -83,3 +83,15 @@ test("garbage --listen is a usage error (exit 2) naming the form", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Take the keyboard/);
 });
+
+test("--json errors are JSON: usage (exit 2) and an off-loopback address without --tls (exit 1)", async () => {
+  const e = env();
+  const usage = await cli(e.env, "pyctl", ["web", "--json", "--listen", "nonsense"]);
+  assert.equal(usage.code, 2);
+  assert.equal(JSON.parse(usage.stdout).error.type, "usage");
+  const plain = await cli(e.env, "pyctl", ["web", "--listen", "0.0.0.0:0", "--json"]);
+  assert.equal(plain.code, 1);
+  const err = JSON.parse(plain.stdout).error;
+  assert.equal(err.type, "needs_tls");
+  assert.match(err.message, /needs TLS/);
+});
