@@ -1,13 +1,14 @@
 // `pythond mcp --http 127.0.0.1:PORT`: the same server over Streamable HTTP at /mcp. Loopback
 // only (plain HTTP never leaves the host), and every request must carry the token
-// (Authorization: Bearer, ~/.pythond/mcp-token) and a Host naming this listener; a request from
+// (Authorization: Bearer, the daemon's token: ~/.pythond/token, `pyctl token`), re-read at
+// every request so that `pyctl token --rotate` refuses the old one at once, and a Host naming this listener; a request from
 // a browser page must come from this origin (DNS rebinding, cross-site pages).
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { tokenMatches } from "./token.js";
+import { secretsEqual } from "../tls/token.js";
 
 /** Larger request bodies get 413: a tool call is code plus a few fields. */
 const MAX_BODY = 16 * 1024 * 1024;
@@ -44,7 +45,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-export async function serveHttp(listen: string, token: string, newServer: () => Server): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveHttp(listen: string, tokens: { current(): string }, newServer: () => Server): Promise<{ url: string; close(): Promise<void> }> {
   const { host, port } = parseListen(listen);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   let hosts: string[] = [];
@@ -54,8 +55,8 @@ export async function serveHttp(listen: string, token: string, newServer: () => 
     const origin = req.headers.origin;
     if (origin !== undefined && !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) return deny(res, 403, "Origin not allowed");
     const auth = String(req.headers.authorization ?? "");
-    if (!auth.startsWith("Bearer ") || !tokenMatches(auth.slice(7).trim(), token)) {
-      return deny(res, 401, "missing or wrong token (Authorization: Bearer, see ~/.pythond/mcp-token)", { "www-authenticate": 'Bearer realm="pythond-mcp"' });
+    if (!auth.startsWith("Bearer ") || !secretsEqual(auth.slice(7).trim(), tokens.current())) {
+      return deny(res, 401, "missing or wrong token (Authorization: Bearer <the daemon's token>, see: pyctl token)", { "www-authenticate": 'Bearer realm="pythond-mcp"' });
     }
     if ((req.url ?? "").split("?")[0] !== "/mcp") return deny(res, 404, "the MCP endpoint is /mcp");
     let body: unknown;

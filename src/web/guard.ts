@@ -1,7 +1,8 @@
 // The checks every request passes: Host (DNS rebinding), Origin (cross-site WebSockets and
 // posts), and the session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { secretsEqual } from "./token.js";
+import { secretsEqual } from "../tls/token.js";
 
 export const COOKIE_NAME = "pythond_web";
 /** Longest Cookie header read; anything longer is not ours and is refused. */
@@ -35,4 +36,9 @@ export function signedIn(req: IncomingMessage, expected: string): boolean {
 
 export function sessionCookie(value: string, tls: boolean): string {
   return `${COOKIE_NAME}=${value}; Path=/; HttpOnly; SameSite=Strict${tls ? "; Secure" : ""}`;
+}
+
+/** The session cookie's value: derived from the token, so it is not the token and ends with it. */
+export function cookieValue(token: string): string {
+  return createHmac("sha256", token).update("pythond web cookie v1").digest("hex");
 }
