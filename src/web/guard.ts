@@ -1,5 +1,5 @@
-// The checks every request passes: Host (DNS rebinding), Origin (cross-site WebSockets and
-// posts), and the session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+// The web page's session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+// (Host and Origin, which every request passes first, are util/http-guard.ts.)
 import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { secretsEqual } from "../tls/token.js";
@@ -7,17 +7,6 @@ import { secretsEqual } from "../tls/token.js";
 export const COOKIE_NAME = "pythond_web";
 /** Longest Cookie header read; anything longer is not ours and is refused. */
 const MAX_COOKIE_HEADER = 8192;
-
-export function hostAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
-  const host = req.headers.host;
-  return typeof host === "string" && allowed.has(host.toLowerCase());
-}
-
-/** The page's own origin is the only one allowed (Host was checked first). */
-export function originAllowed(req: IncomingMessage, tls: boolean): boolean {
-  const origin = req.headers.origin;
-  return typeof origin === "string" && origin.toLowerCase() === `${tls ? "https" : "http"}://${String(req.headers.host).toLowerCase()}`;
-}
 
 export function cookieOf(req: IncomingMessage, name = COOKIE_NAME): string | undefined {
   const header = req.headers.cookie;

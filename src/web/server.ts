@@ -14,8 +14,10 @@ import { AccessLog } from "../daemon/access-log.js";
 import { runtimeDir } from "../util/paths.js";
 import { loadAssets, PUBLIC_ASSETS, type Asset } from "./assets.js";
 import { securityHeaders } from "./csp.js";
-import { hostAllowed, originAllowed, signedIn, sessionCookie, cookieValue } from "./guard.js";
-import { allowedHosts, type ListenAddress } from "./listen.js";
+import { signedIn, sessionCookie, cookieValue } from "./guard.js";
+import { allowedHosts, hostAllowed, originAllowed } from "../util/http-guard.js";
+import { readBody } from "../util/http-body.js";
+import type { HttpListen } from "../util/address.js";
 import { loginPage, appPage } from "./pages.js";
 import { secretsEqual, TOKEN_RE } from "../tls/token.js";
 import { Bridge, MAX_KEYS_FRAME } from "./bridge.js";
@@ -26,7 +28,7 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const KEEPALIVE_MS = 20_000;
 
 export interface WebOptions {
-  listen: ListenAddress;
+  listen: HttpListen;
   /** The daemon's token, read afresh each request: a rotated token signs every browser out. */
   tokens: { current(): string };
   /** PEM certificate and key: serve HTTPS (required off loopback). */
@@ -62,22 +64,6 @@ function reply(res: ServerResponse, status: number, body: string | Buffer, type 
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        resolve(null);
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(parts)));
-    req.on("error", () => resolve(null));
-  });
 }
 
 /** {"token":"<32 hex>"} and nothing else, or undefined. */

@@ -2,6 +2,7 @@
 import { verb, out, EXIT_OK, UsageError, CliError } from "../common.js";
 
 const USAGE = "pyctl web [--listen HOST:PORT] [--tls] [--json]";
+const DEFAULT_LISTEN = "127.0.0.1:8765";
 
 export const HELP = `usage: ${USAGE}
 
@@ -23,12 +24,12 @@ Runs in the foreground until Ctrl-C or SIGTERM. Exit: 0 stopped, 1 error, 2 usag
 
 export const web = verb({ usage: USAGE, help: HELP, options: { "--listen": "value", "--tls": "flag", "--json": "flag" } }, async ({ opts, args }, json) => {
   if (args.length) throw new UsageError(`pyctl web: unexpected argument ${JSON.stringify(args[0])}`, USAGE);
-  const { parseListen, DEFAULT_LISTEN, ListenError } = await import("../../web/listen.js");
+  const { parseHttpListen, AddressError } = await import("../../util/address.js");
   let listen;
   try {
-    listen = parseListen(opts.listen ?? DEFAULT_LISTEN);
+    listen = parseHttpListen(opts.listen ?? DEFAULT_LISTEN, "--listen", DEFAULT_LISTEN);
   } catch (e) {
-    throw e instanceof ListenError ? new UsageError(e.message, USAGE) : e;
+    throw e instanceof AddressError ? new UsageError(e.message, USAGE) : e;
   }
   if (!listen.loopback && !opts.tls) {
     throw new CliError(
