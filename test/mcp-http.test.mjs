@@ -1,9 +1,9 @@
-// pythond mcp --http: Streamable HTTP through the SDK's client; the token is required (right,
-// wrong, missing), Host and Origin are checked, garbage bodies are refused.
+// pythond mcp --http: Streamable HTTP through the SDK's client; the daemon's token is required
+// (right, wrong, missing, rotated), Host and Origin are checked, garbage bodies are refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "node:http";
 import { TestDaemon, BIN, cli } from "./helpers/daemon.mjs";
@@ -30,7 +30,7 @@ before(async () => {
     });
     server.once("exit", (code) => reject(new Error(`server exited ${code}: ${err}`)));
   });
-  token = readFileSync(join(d.home, ".pythond", "mcp-token"), "utf8").trim();
+  token = readFileSync(join(d.home, ".pythond", "token"), "utf8").trim();
 });
 after(async () => {
   server?.kill("SIGTERM");
@@ -53,9 +53,11 @@ function raw(path, { method = "POST", headers = {}, body = "" } = {}) {
 
 const INIT = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
 
-test("the token file is 0600 and the right token gets a working server (default budget from PYTHOND_MCP_BUDGET)", async () => {
-  assert.equal(statSync(join(d.home, ".pythond", "mcp-token")).mode & 0o777, 0o600);
-  assert.ok(token.length >= 64);
+test("the token is the daemon's (0600, what pyctl token prints) and gets a working server (default budget from PYTHOND_MCP_BUDGET)", async () => {
+  assert.equal(statSync(join(d.home, ".pythond", "token")).mode & 0o777, 0o600);
+  assert.match(token, /^[0-9a-f]{32}$/);
+  assert.equal((await cli(d.env, "pyctl", ["token"])).stdout.trim(), token);
+  assert.equal(existsSync(join(d.home, ".pythond", "mcp-token")), false, "no token of its own");
   const c = await mcpHttp(url, token);
   try {
     assert.equal(textOf(await c.callTool({ name: "python_run", arguments: { code: "y = 6 * 7\ny" } })), "42");
@@ -68,7 +70,7 @@ test("the token file is 0600 and the right token gets a working server (default 
 });
 
 test("a wrong or missing token is refused with 401", async () => {
-  await assert.rejects(mcpHttp(url, "0".repeat(64)), /401|Unauthorized|token/i);
+  await assert.rejects(mcpHttp(url, "0".repeat(32)), /401|Unauthorized|token/i);
   await assert.rejects(mcpHttp(url, null), /401|Unauthorized|token/i);
   const r = await raw("/mcp", { headers: { authorization: `Bearer ${token}x` }, body: INIT });
   assert.equal(r.status, 401);
@@ -103,4 +105,22 @@ test("--http refuses addresses that are not loopback", async () => {
   assert.match(r.stderr, /loopback only/);
   const r2 = await cli(d.env, "pythond", ["mcp", "--http", "nonsense"]);
   assert.equal(r2.code, 2);
+});
+
+test("pyctl token --rotate: the old bearer is refused from the next request, the new one works", async () => {
+  const old = token;
+  const rotated = await cli(d.env, "pyctl", ["token", "--rotate"]);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const fresh = rotated.stdout.trim();
+  assert.notEqual(fresh, old);
+  const r = await raw("/mcp", { headers: { authorization: `Bearer ${old}` }, body: INIT });
+  assert.equal(r.status, 401);
+  await assert.rejects(mcpHttp(url, old), /401|Unauthorized|token/i);
+  const c = await mcpHttp(url, fresh);
+  try {
+    assert.equal(textOf(await c.callTool({ name: "python_run", arguments: { code: "6 * 7" } })), "42");
+  } finally {
+    await c.close();
+  }
+  token = fresh;
 });

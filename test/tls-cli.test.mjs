@@ -147,3 +147,30 @@ test("pyctl token: made on first use (0600), shown again, --rotate replaces it; 
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /does not hold a token .* pyctl token --rotate/);
 });
+
+test("errors and usage errors are JSON with --json, wherever the option is; -h anywhere is help", async () => {
+  const d = newDaemon();
+  const fp = "SHA256:" + Buffer.alloc(32, 7).toString("base64").replace(/=+$/, "");
+  const cases = [
+    [["untrust", "--json", fp], 1, "not_found"],
+    [["unpin", fp, "--json"], 1, "not_found"],
+    [["pin", "--json", join(d.dir, "absent.pem")], 1, "not_found"],
+    [["pin", "127.0.0.1:1", "--json", "--expect", fp], 1, "connect"],
+    [["trust", "--json"], 2, "usage"],
+    [["token", "--bogus", "--json"], 2, "usage"],
+    [["cert", "--json", "extra"], 2, "usage"],
+    [["pin", "--list", "x", "--json"], 2, "usage"],
+  ];
+  for (const [args, code, type] of cases) {
+    const r = await d.pyctl(...args);
+    assert.equal(r.code, code, args.join(" ") + ": " + r.stderr);
+    const e = JSON.parse(r.stdout).error;
+    assert.equal(e.type, type, args.join(" "));
+    assert.ok(e.message.length > 0);
+  }
+  for (const verb of ["cert", "token", "trust", "untrust", "pin", "unpin"]) {
+    const r = await d.pyctl(verb, "x", "--help");
+    assert.equal(r.code, 0, verb);
+    assert.match(r.stdout, new RegExp(`^usage: pyctl ${verb} `), verb);
+  }
+});

@@ -101,12 +101,12 @@ after(async () => {
   await d?.cleanup();
 });
 
-test("pyctl web prints an address whose token is in the fragment, kept in a 0600 file in a 0700 dir", opts, () => {
+test("pyctl web prints an address whose token (the daemon's) is in the fragment, kept in a 0600 file in a 0700 dir", opts, () => {
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{32}$/);
-  const file = join(d.home, ".pythond", "web", "token");
+  const file = join(d.home, ".pythond", "token");
   assert.equal(readFileSync(file, "utf8").trim(), token);
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  assert.equal(statSync(join(d.home, ".pythond", "web")).mode & 0o777, 0o700);
+  assert.equal(statSync(join(d.home, ".pythond")).mode & 0o777, 0o700);
   assert.ok(!webErr.includes(token), "the token is not on stderr");
 });
 

@@ -1,17 +1,18 @@
-// pyctl web --tls: the page over HTTPS with the certificate in ~/.pythond/tls/ (here a
-// throwaway self-signed one made by openssl), in the real browser; a Secure cookie; a
-// clear error when the pair is missing.
+// pyctl web --tls: the page over HTTPS with this machine's certificate (~/.pythond/tls/, made
+// on first use as pyctl cert makes it), in the real browser; a Secure cookie; a clear error
+// naming the fix when the pair is broken.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { request } from "node:https";
 import { join } from "node:path";
 import { TestDaemon, BIN } from "./helpers/daemon.mjs";
 import { launchBrowser, noBrowser } from "./helpers/browser.mjs";
 
 const opts = { skip: noBrowser };
-let d, web, url, browser;
+let d, web, url, browser, broken;
 
 function startWeb(env, args) {
   return new Promise((resolve, reject) => {
@@ -32,13 +33,11 @@ before(async () => {
   d = new TestDaemon();
   await d.start();
   assert.equal((await d.pysh("new", "secure")).code, 0);
-  const missing = await d.pyctl("web", "--listen", "127.0.0.1:0", "--tls");
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /--tls needs the certificate at .*\.pythond\/tls\/cert\.pem/);
   const dir = join(d.home, ".pythond", "tls");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+  writeFileSync(join(dir, "cert.pem"), "not a certificate\n");
+  broken = await d.pyctl("web", "--listen", "127.0.0.1:0", "--tls");
+  rmSync(join(dir, "cert.pem"));
   ({ child: web, address: url } = await startWeb(d.env, ["--listen", "127.0.0.1:0", "--tls"]));
   browser = await launchBrowser({ extraArgs: ["--ignore-certificate-errors"] });
 });
@@ -49,12 +48,18 @@ after(async () => {
   await d?.cleanup();
 });
 
-test("the missing certificate is named; with it the address is https and the cookie Secure", opts, async () => {
+test("a broken pair is named with its fix; without one it is made as pyctl cert makes it; https and a Secure cookie", opts, async () => {
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /^ERR --tls: .*key\.pem is missing -- .*pyctl cert --new/m);
   assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{32}$/);
+  const shown = JSON.parse((await d.pyctl("cert", "--json")).stdout);
+  assert.equal(shown.created, false, "pyctl web made it");
   const [base, token] = url.split("#token=");
+  let served;
   const res = await new Promise((resolve, reject) => {
     const body = JSON.stringify({ token });
     const req = request(new URL("/auth", base), { method: "POST", rejectUnauthorized: false, headers: { Origin: base.replace(/\/$/, ""), "content-type": "application/json" } }, (r) => {
+      served = r.socket.getPeerCertificate().fingerprint256;
       r.resume();
       r.on("end", () => resolve(r));
     });
@@ -63,6 +68,7 @@ test("the missing certificate is named; with it the address is https and the coo
   });
   assert.equal(res.statusCode, 204);
   assert.match(res.headers["set-cookie"][0], /; Secure/);
+  assert.equal(served, new X509Certificate(readFileSync(shown.cert)).fingerprint256, "it serves this machine's certificate");
 });
 
 test("the page works over HTTPS and a wss:// WebSocket", opts, async () => {

@@ -103,18 +103,3 @@ export function verb(spec: VerbSpec, body: (p: ParsedArgs, json: boolean) => Pro
     }
   };
 }
-
-/**
- * @deprecated For verbs written before verb(): the old call shape, now parsed by parseArgs
- * (so options are taken anywhere, "--" ends them). Spec keys are long names without dashes.
- */
-export function takeOptions(argv: string[], spec: Record<string, "flag" | "value" | "list">, command = "pysh"): { opts: Record<string, any>; rest: string[] } {
-  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [`--${name}`, kind]));
-  const { opts, args } = parseArgs(argv, { usage: command, options });
-  return { opts, rest: args };
-}
-
-/** @deprecated verb() prints -h/--help wherever it is on the line. */
-export function wantsHelp(argv: string[]): boolean {
-  return argv[0] === "--help" || argv[0] === "-h";
-}

@@ -4,11 +4,9 @@
 // looked at), compares in constant time, and on failure sends "ERR auth failed" and closes
 // 1008. Beyond 0.4: the token is read from its 0600 file and re-read when the file changes
 // (`pyctl token --rotate` takes effect at once), and a peer that keeps failing is slowed down.
-import { createHash, timingSafeEqual } from "node:crypto";
-import { statSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
-import { readTokenFile, TOKEN_RE } from "../tls/token.js";
+import { secretsEqual, type TokenSource } from "../tls/token.js";
 import type { AccessLog } from "./access-log.js";
 
 const PREFIX = "Bearer ";
@@ -23,46 +21,10 @@ const MAX_WAITING_PER_PEER = 8;
 /** Peers remembered at most (oldest forgotten first), so the table has a bound. */
 const MAX_PEERS = 10_000;
 
-/** The daemon's token, from its file; the last good value stays if the file goes bad. */
-export class TokenSource {
-  private token: string;
-  private stamp = "";
-
-  constructor(private readonly path: string, initial: string) {
-    this.token = initial;
-    this.stamp = this.stampNow();
-  }
-
-  private stampNow(): string {
-    try {
-      const st = statSync(this.path);
-      return `${st.ino}:${st.mtimeMs}:${st.size}`;
-    } catch {
-      return "";
-    }
-  }
-
-  current(): string {
-    const now = this.stampNow();
-    if (now && now !== this.stamp) {
-      this.stamp = now;
-      try {
-        const t = readTokenFile(this.path);
-        if (TOKEN_RE.test(t)) this.token = t;
-      } catch {
-        /* keep the last good token */
-      }
-    }
-    return this.token;
-  }
-}
-
 /** Constant-time check of an Authorization header against the token (lengths hidden too: both are hashed). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const given = header?.startsWith(PREFIX) ? header.slice(PREFIX.length) : "";
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(token).digest();
-  return timingSafeEqual(a, b) && given.length > 0;
+  return secretsEqual(given, token) && given.length > 0;
 }
 
 interface PeerRecord {

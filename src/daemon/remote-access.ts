@@ -4,11 +4,11 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { parseListen, isLoopback, AddressError } from "../util/address.js";
-import { loadOrCreateToken, tokenPath } from "../tls/token.js";
+import { daemonTokenSource } from "../tls/token.js";
 import { ensureMachineCert } from "../tls/cert.js";
 import { sshForm } from "../tls/fingerprint.js";
 import { startTcpListener, type TcpListener } from "./tcp-listener.js";
-import { TokenSource, FailureThrottle, type Gate } from "./auth.js";
+import { FailureThrottle, type Gate } from "./auth.js";
 import type { AccessLog } from "./access-log.js";
 
 export interface ListenOptions {
@@ -39,8 +39,9 @@ export async function startRemoteAccess(
   const forced = !o.tls && !isLoopback(addr.host);
   const tls = o.tls || forced;
   const cert = tls ? await ensureMachineCert() : undefined;
-  const { token } = loadOrCreateToken();
-  const gate: Gate = { tokens: new TokenSource(tokenPath(), token), throttle: new FailureThrottle(), log };
+  const tokens = daemonTokenSource();
+  const token = tokens.current();
+  const gate: Gate = { tokens, throttle: new FailureThrottle(), log };
   const listener = await startTcpListener({
     host: addr.host,
     port: addr.port,

@@ -1,26 +1,27 @@
 // `pythond mcp --http 127.0.0.1:PORT`: the same server over Streamable HTTP at /mcp. Loopback
-// only (plain HTTP never leaves the host), and every request must carry the token
-// (Authorization: Bearer, ~/.pythond/mcp-token) and a Host naming this listener; a request from
-// a browser page must come from this origin (DNS rebinding, cross-site pages).
+// only (plain HTTP never leaves the host), and every request must carry the daemon's token
+// (Authorization: Bearer; ~/.pythond/token, re-read at every request so that `pyctl token
+// --rotate` refuses the old one at once) and a Host naming this listener; a request from a
+// browser page must come from this origin (DNS rebinding, cross-site pages).
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { tokenMatches } from "./token.js";
+import { secretsEqual } from "../tls/token.js";
+import { parseHttpListen, AddressError, type HttpListen } from "../util/address.js";
+import { allowedHosts, hostAllowed, originAllowed } from "../util/http-guard.js";
+import { readBody } from "../util/http-body.js";
 
 /** Larger request bodies get 413: a tool call is code plus a few fields. */
 const MAX_BODY = 16 * 1024 * 1024;
 const MAX_SESSIONS = 64;
 
-export function parseListen(spec: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:[\]]+):([0-9]{1,5})$/.exec(spec);
-  if (!m || Number(m[2]) > 65535) throw new Error(`--http wants HOST:PORT (e.g. 127.0.0.1:8765), not ${JSON.stringify(spec)}`);
-  const host = m[1].replace(/^\[|\]$/g, "");
-  if (!["127.0.0.1", "localhost", "::1"].includes(host)) {
-    throw new Error(`--http listens on loopback only (127.0.0.1, ::1, localhost): plain HTTP would send the token in the clear`);
-  }
-  return { host, port: Number(m[2]) };
+/** `--http`: HOST:PORT on loopback only (plain HTTP would send the token in the clear). */
+export function parseListen(spec: string): HttpListen {
+  const addr = parseHttpListen(spec, "--http");
+  if (!addr.loopback) throw new AddressError(`--http listens on loopback only (127.0.0.1, ::1, localhost): plain HTTP would send the token in the clear`);
+  return addr;
 }
 
 function deny(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -28,39 +29,22 @@ function deny(res: ServerResponse, status: number, message: string, headers: Rec
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-export async function serveHttp(listen: string, token: string, newServer: () => Server): Promise<{ url: string; close(): Promise<void> }> {
-  const { host, port } = parseListen(listen);
+export async function serveHttp(listen: string, tokens: { current(): string }, newServer: () => Server): Promise<{ url: string; close(): Promise<void> }> {
+  const addr = parseListen(listen);
   const sessions = new Map<string, StreamableHTTPServerTransport>();
-  let hosts: string[] = [];
+  let hosts = new Set<string>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hosts.includes(String(req.headers.host ?? "").toLowerCase())) return deny(res, 421, "Host header does not name this server");
-    const origin = req.headers.origin;
-    if (origin !== undefined && !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) return deny(res, 403, "Origin not allowed");
+    if (!hostAllowed(req, hosts)) return deny(res, 421, "Host header does not name this server");
+    if (!originAllowed(req, false, { absent: true })) return deny(res, 403, "Origin not allowed");
     const auth = String(req.headers.authorization ?? "");
-    if (!auth.startsWith("Bearer ") || !tokenMatches(auth.slice(7).trim(), token)) {
-      return deny(res, 401, "missing or wrong token (Authorization: Bearer, see ~/.pythond/mcp-token)", { "www-authenticate": 'Bearer realm="pythond-mcp"' });
+    if (!auth.startsWith("Bearer ") || !secretsEqual(auth.slice(7).trim(), tokens.current())) {
+      return deny(res, 401, "missing or wrong token (Authorization: Bearer <the daemon's token>, see: pyctl token)", { "www-authenticate": 'Bearer realm="pythond-mcp"' });
     }
     if ((req.url ?? "").split("?")[0] !== "/mcp") return deny(res, 404, "the MCP endpoint is /mcp");
     let body: unknown;
     if (req.method === "POST") {
-      const raw = await readBody(req);
+      const raw = await readBody(req, MAX_BODY);
       if (raw === null) return deny(res, 413, `request body over ${MAX_BODY} bytes`);
       try {
         body = JSON.parse(raw.toString("utf8"));
@@ -96,11 +80,11 @@ export async function serveHttp(listen: string, token: string, newServer: () => 
   });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(port, host, () => resolve());
+    http.listen(addr.port, addr.host, () => resolve());
   });
   const actual = (http.address() as { port: number }).port;
-  const shown = host.includes(":") ? `[${host}]` : host;
-  hosts = [`${shown}:${actual}`, ...(host === "localhost" || host === "127.0.0.1" ? [`localhost:${actual}`, `127.0.0.1:${actual}`] : [])];
+  const shown = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
+  hosts = allowedHosts(addr, actual, false);
   return {
     url: `http://${shown}:${actual}/mcp`,
     async close() {

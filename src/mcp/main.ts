@@ -7,7 +7,7 @@ import { ToolFiles } from "./tool-files.js";
 import { createServer } from "./server.js";
 import { closeDaemon } from "./connection.js";
 import { serveHttp } from "./http.js";
-import { loadOrCreateToken, tokenPath } from "./token.js";
+import { daemonTokenSource, tokenPath } from "../tls/token.js";
 
 /** Largest JSON-RPC message read from stdin (the same cap as an HTTP body); past it the
  * transport closes and the server ends, saying why. */
@@ -39,10 +39,9 @@ export async function serveMcp(opts: McpOptions): Promise<number> {
   });
   let closeHttp: (() => Promise<void>) | undefined;
   if (opts.http) {
-    const token = loadOrCreateToken();
-    const h = await serveHttp(opts.http, token, () => createServer(tools));
+    const h = await serveHttp(opts.http, daemonTokenSource(), () => createServer(tools));
     closeHttp = h.close;
-    process.stderr.write(`pythond mcp: serving ${h.url} (token in ${tokenPath()})\n`);
+    process.stderr.write(`pythond mcp: serving ${h.url} (the daemon's token, ${tokenPath()}: pyctl token)\n`);
   } else {
     const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_STDIO_MESSAGE });
     const server = createServer(tools);

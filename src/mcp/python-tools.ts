@@ -7,7 +7,7 @@ import { Cells, isNoSession } from "./cells.js";
 import { cellResult, text, type ToolResult } from "./shape.js";
 import { reportProgress, type Extra } from "./progress.js";
 import type { Schema } from "./args.js";
-import { daemon } from "./connection.js";
+import { daemon, remoteDaemon } from "./connection.js";
 
 export interface McpTool {
   name: string;
@@ -77,7 +77,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         extra.signal.addEventListener("abort", onAbort, { once: true });
         try {
           const view = await inSession(session, () => cells.run(session, a.code, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }, (id) => (cell = id)));
-          return cellResult(view, cfg.maxImage, cfg.maxOutput);
+          return cellResult(view, cfg.maxImage, cfg.maxOutput, await remoteDaemon());
         } finally {
           stop();
           extra.signal.removeEventListener("abort", onAbort);
@@ -98,7 +98,7 @@ export function pythonTools(cfg: McpConfig): McpTool[] {
         const session: string = a.session ?? cfg.session;
         const stop = reportProgress(extra, cfg.progressMs, () => cells.lastLine(session, a.cell ?? null));
         try {
-          return cellResult(await cells.wait(session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput);
+          return cellResult(await cells.wait(session, a.cell, { budgetMs: budgetMs(a.timeout_s), signal: extra.signal }), cfg.maxImage, cfg.maxOutput, await remoteDaemon());
         } finally {
           stop();
         }

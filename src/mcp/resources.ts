@@ -5,7 +5,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { McpError, ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { sessionStateDir } from "../util/paths.js";
-import { daemon } from "./connection.js";
+import { daemon, remoteDaemon, notHere } from "./connection.js";
 
 const NAME = "[a-z0-9_-]{1,80}";
 const CELL_URI = new RegExp(`^pythond://sessions/(${NAME})/cells/([0-9a-f]{12})$`);
@@ -50,9 +50,13 @@ export async function readResource(uri: string): Promise<{ contents: any[] }> {
     const r = await polled(m[1], m[2]);
     const path = (r.images ?? [])[Number(m[3])];
     if (!path) throw new McpError(ErrorCode.InvalidParams, `cell ${m[2]} has no image ${m[3]}`);
+    const remote = await remoteDaemon();
+    if (remote) throw new McpError(ErrorCode.InvalidRequest, notHere(`image ${m[3]} of cell ${m[2]} (${path})`, remote));
     return { contents: [{ uri, mimeType: "image/png", blob: (await boundedRead(path)).toString("base64") }] };
   }
   if ((m = HISTORY_URI.exec(uri))) {
+    const remote = await remoteDaemon();
+    if (remote) throw new McpError(ErrorCode.InvalidRequest, notHere(`the history of ${m[1]} (~/.pythond/sessions/${m[1]}/history.py)`, remote));
     let code = "";
     try {
       code = (await boundedRead(join(sessionStateDir(m[1]), "history.py"))).toString("utf8");

@@ -52,11 +52,17 @@ function summary(v: CellView): string {
   return parts.join("\n") || "[done: no output, no value]";
 }
 
-async function imageContent(v: CellView, maxImage: number): Promise<Content[]> {
+/** The images inline (or as links when big); those of a remote daemon (`remote`: its
+ * host) are on its disk, not ours, and are named instead. */
+async function imageContent(v: CellView, maxImage: number, remote: string | null): Promise<Content[]> {
   const out: Content[] = [];
   for (let i = 0; i < v.images.length; i++) {
     const path = v.images[i];
     const uri = imageUri(v.session, v.cellId!, i);
+    if (remote) {
+      out.push({ type: "text", text: `[image ${i} is at ${path} on the daemon's host ${remote}; this MCP server runs on another machine and cannot read it (run pythond mcp there for images)]` });
+      continue;
+    }
     try {
       const st = await stat(path);
       if (st.size <= maxImage) {
@@ -71,10 +77,10 @@ async function imageContent(v: CellView, maxImage: number): Promise<Content[]> {
   return out;
 }
 
-export async function cellResult(v: CellView, maxImage: number, maxText: number): Promise<ToolResult> {
+export async function cellResult(v: CellView, maxImage: number, maxText: number, remote: string | null = null): Promise<ToolResult> {
   const content: Content[] = [{ type: "text", text: summary(v) }];
   if (v.state === "done" && v.cellId) {
-    content.push(...(await imageContent(v, maxImage)));
+    content.push(...(await imageContent(v, maxImage, remote)));
     for (const r of v.rich) content.push({ type: "text", text: r.text.length > maxText ? `${r.text.slice(0, maxText)}\n[pythond: ${r.mime} cut at ${maxText} characters]` : r.text });
   }
   return { content, ...(v.state === "done" && v.ok === false ? { isError: true } : {}) };

@@ -1,9 +1,10 @@
 // The daemon's bearer token: 32 lowercase hex characters (as pythond 0.4) from the CSPRNG,
 // kept in ~/.pythond/token (0600, in the 0700 ~/.pythond) so that it survives restarts and
 // clients need not be re-configured each time (0.4 made a new one on every start).
-// `pyctl token --rotate` replaces it; a running daemon notices the new file (auth.ts).
-import { randomBytes } from "node:crypto";
-import { openSync, readSync, closeSync, constants } from "node:fs";
+// `pyctl token --rotate` replaces it; whoever holds a TokenSource (the daemon's TCP listener,
+// `pyctl web`, `pythond mcp --http`) notices the new file at its next request.
+import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
+import { openSync, readSync, closeSync, fstatSync, statSync, constants } from "node:fs";
 import { join } from "node:path";
 import { stateDir } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
@@ -19,15 +20,27 @@ export class TokenError extends Error {
   override name = "TokenError";
 }
 
-/** Read a token file (ours, or PYTHOND_TOKEN_FILE on a client): the first line, trimmed. */
-export function readTokenFile(path: string): string {
+/**
+ * Read a token file (ours, or PYTHOND_TOKEN_FILE on a client): the first line, trimmed. With
+ * mine, it must be this user's regular file (not a symlink) that nobody else may read.
+ */
+export function readTokenFile(path: string, { mine = false } = {}): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = openSync(path, constants.O_RDONLY | (mine ? constants.O_NOFOLLOW : 0));
   } catch (e) {
-    throw new TokenError(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw new TokenError(`refusing ${path}: it is a symlink -- remove it and run: pyctl token --rotate`);
+    throw new TokenError(`cannot read token file ${path}: ${code ?? (e as Error).message}`);
   }
   try {
+    if (mine) {
+      const st = fstatSync(fd);
+      const fix = "-- remove it and run: pyctl token --rotate";
+      if (!st.isFile()) throw new TokenError(`refusing ${path}: not a regular file ${fix}`);
+      if (st.uid !== (process.getuid?.() ?? st.uid)) throw new TokenError(`refusing ${path}: not owned by this user ${fix}`);
+      if (st.mode & 0o077) throw new TokenError(`refusing ${path}: mode ${(st.mode & 0o777).toString(8)} lets others read it (want 600) ${fix}`);
+    }
     const buf = Buffer.allocUnsafe(MAX_TOKEN_FILE + 1);
     let n = 0;
     for (let k; n <= MAX_TOKEN_FILE && (k = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += k;
@@ -52,7 +65,7 @@ export function loadOrCreateToken(): { token: string; created: boolean } {
   const path = tokenPath();
   let token: string;
   try {
-    token = readTokenFile(path);
+    token = readTokenFile(path, { mine: true });
   } catch (e) {
     if (!/ENOENT/.test((e as Error).message)) throw e;
     token = newToken();
@@ -67,4 +80,49 @@ export function rotateToken(): string {
   const token = newToken();
   writeToken(token);
   return token;
+}
+
+/** Constant-time equality of two secrets of any lengths (their digests are compared). */
+export function secretsEqual(a: string, b: string): boolean {
+  const h = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(h(a), h(b));
+}
+
+/** A token file, re-read when it changes; the last good value stays if the file goes bad. */
+export class TokenSource {
+  private token: string;
+  private stamp = "";
+
+  constructor(private readonly path: string, initial: string) {
+    this.token = initial;
+    this.stamp = this.stampNow();
+  }
+
+  private stampNow(): string {
+    try {
+      const st = statSync(this.path);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return "";
+    }
+  }
+
+  current(): string {
+    const now = this.stampNow();
+    if (now && now !== this.stamp) {
+      this.stamp = now;
+      try {
+        const t = readTokenFile(this.path, { mine: true });
+        if (TOKEN_RE.test(t)) this.token = t;
+      } catch {
+        /* keep the last good token */
+      }
+    }
+    return this.token;
+  }
+}
+
+/** The daemon's token (made on first use) as a source that follows `pyctl token --rotate`. */
+export function daemonTokenSource(): TokenSource {
+  return new TokenSource(tokenPath(), loadOrCreateToken().token);
 }

@@ -1,5 +1,8 @@
 // HOST:PORT as pythond 0.4 reads it (compat §9): `--listen` on the daemon, PYTHOND_HOST on
 // clients. Split at the last ":" (so "::1:7399" is host ::1); "[::1]:7399" works too.
+// And the stricter form of the HTTP servers beyond 0.4 (`pyctl web --listen`, `pythond mcp
+// --http`): exactly HOST:PORT with an IP address or localhost.
+import { isIP } from "node:net";
 export const DEFAULT_PORT = 7984;
 
 export interface Address {
@@ -77,4 +80,25 @@ export function isLoopback(host: string): boolean {
 export function canonicalAddress(a: Address): string {
   const h = a.host.toLowerCase();
   return `${h.includes(":") ? `[${h}]` : h}:${a.port}`;
+}
+
+/** An HTTP server's listen address: {host, port, loopback}. */
+export interface HttpListen extends Address {
+  loopback: boolean;
+}
+
+/**
+ * `pyctl web --listen` / `pythond mcp --http`: "HOST:PORT" or "[V6]:PORT", the host an IP
+ * address or localhost (a name could resolve anywhere), port 0 for a free one. `what` names
+ * the option in errors.
+ */
+export function parseHttpListen(text: string, what: string, example = "127.0.0.1:8765"): HttpListen {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
+  if (!m) throw new AddressError(`${what} wants HOST:PORT (e.g. ${example}), got ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + "..." : text)}`);
+  const host = m[1] ?? m[2];
+  const port = Number(m[3]);
+  if (port > 65535) throw new AddressError(`${what}: port ${port} is out of range (0-65535)`);
+  if (m[1] !== undefined && isIP(host) !== 6) throw new AddressError(`${what}: [${host}] is not an IPv6 address`);
+  if (host !== "localhost" && !isIP(host)) throw new AddressError(`${what} wants an IP address or localhost, got ${JSON.stringify(host)}`);
+  return { host, port, loopback: isLoopback(host) };
 }

@@ -1,22 +1,12 @@
-// The checks every request passes: Host (DNS rebinding), Origin (cross-site WebSockets and
-// posts), and the session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+// The web page's session cookie (HttpOnly, SameSite=Strict) that the token was exchanged for.
+// (Host and Origin, which every request passes first, are util/http-guard.ts.)
+import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { secretsEqual } from "./token.js";
+import { secretsEqual } from "../tls/token.js";
 
 export const COOKIE_NAME = "pythond_web";
 /** Longest Cookie header read; anything longer is not ours and is refused. */
 const MAX_COOKIE_HEADER = 8192;
-
-export function hostAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
-  const host = req.headers.host;
-  return typeof host === "string" && allowed.has(host.toLowerCase());
-}
-
-/** The page's own origin is the only one allowed (Host was checked first). */
-export function originAllowed(req: IncomingMessage, tls: boolean): boolean {
-  const origin = req.headers.origin;
-  return typeof origin === "string" && origin.toLowerCase() === `${tls ? "https" : "http"}://${String(req.headers.host).toLowerCase()}`;
-}
 
 export function cookieOf(req: IncomingMessage, name = COOKIE_NAME): string | undefined {
   const header = req.headers.cookie;
@@ -35,4 +25,9 @@ export function signedIn(req: IncomingMessage, expected: string): boolean {
 
 export function sessionCookie(value: string, tls: boolean): string {
   return `${COOKIE_NAME}=${value}; Path=/; HttpOnly; SameSite=Strict${tls ? "; Secure" : ""}`;
+}
+
+/** The session cookie's value: derived from the token, so it is not the token and ends with it. */
+export function cookieValue(token: string): string {
+  return createHmac("sha256", token).update("pythond web cookie v1").digest("hex");
 }

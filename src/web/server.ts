@@ -14,10 +14,12 @@ import { AccessLog } from "../daemon/access-log.js";
 import { runtimeDir } from "../util/paths.js";
 import { loadAssets, PUBLIC_ASSETS, type Asset } from "./assets.js";
 import { securityHeaders } from "./csp.js";
-import { hostAllowed, originAllowed, signedIn, sessionCookie } from "./guard.js";
-import { allowedHosts, type ListenAddress } from "./listen.js";
+import { signedIn, sessionCookie, cookieValue } from "./guard.js";
+import { allowedHosts, hostAllowed, originAllowed } from "../util/http-guard.js";
+import { readBody } from "../util/http-body.js";
+import type { HttpListen } from "../util/address.js";
 import { loginPage, appPage } from "./pages.js";
-import { cookieValue, secretsEqual, TOKEN_PATTERN } from "./token.js";
+import { secretsEqual, TOKEN_RE } from "../tls/token.js";
 import { Bridge, MAX_KEYS_FRAME } from "./bridge.js";
 
 /** Largest body of POST /auth ({"token":"<32 hex>"} is 45 bytes). */
@@ -26,8 +28,9 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const KEEPALIVE_MS = 20_000;
 
 export interface WebOptions {
-  listen: ListenAddress;
-  token: string;
+  listen: HttpListen;
+  /** The daemon's token, read afresh each request: a rotated token signs every browser out. */
+  tokens: { current(): string };
   /** PEM certificate and key: serve HTTPS (required off loopback). */
   tls?: { cert: Buffer; key: Buffer };
   /** The daemon's socket (default: as every client finds it). */
@@ -63,28 +66,12 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        resolve(null);
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(parts)));
-    req.on("error", () => resolve(null));
-  });
-}
-
 /** {"token":"<32 hex>"} and nothing else, or undefined. */
 export function parseAuthBody(body: Buffer): string | undefined {
   try {
     const v = JSON.parse(body.toString("utf8"));
     if (typeof v !== "object" || v === null || Array.isArray(v) || Object.keys(v).length !== 1) return undefined;
-    return typeof v.token === "string" && TOKEN_PATTERN.test(v.token) ? v.token : undefined;
+    return typeof v.token === "string" && TOKEN_RE.test(v.token) ? v.token : undefined;
   } catch {
     return undefined;
   }
@@ -94,7 +81,7 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
   const assets: Map<string, Asset> = loadAssets();
   const log = new AccessLog(opts.logDir ?? runtimeDir(), false);
   const tls = opts.tls !== undefined;
-  const cookie = cookieValue(opts.token);
+  const cookie = () => cookieValue(opts.tokens.current());
   let allowed = new Set<string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
@@ -108,12 +95,13 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
       const body = await readBody(req, MAX_AUTH_BODY);
       const token = body ? parseAuthBody(body) : undefined;
       if (token === undefined) return reply(res, 400, 'sign-in wants {"token":"<32 hex digits>"}\n'), 400;
-      if (!secretsEqual(token, opts.token)) return reply(res, 401, "wrong token\n"), 401;
-      reply(res, 204, "", undefined, { "set-cookie": sessionCookie(cookie, tls) });
+      const current = opts.tokens.current();
+      if (!secretsEqual(token, current)) return reply(res, 401, "wrong token\n"), 401;
+      reply(res, 204, "", undefined, { "set-cookie": sessionCookie(cookieValue(current), tls) });
       return 204;
     }
     if (req.method !== "GET" && req.method !== "HEAD") return reply(res, 405, "method not allowed\n", undefined, { allow: "GET, HEAD, POST" }), 405;
-    const ok = signedIn(req, cookie);
+    const ok = signedIn(req, cookie());
     if (path === "/") {
       if (!ok) return reply(res, 401, loginPage(), "text/html; charset=utf-8"), 401;
       const nonce = randomBytes(16).toString("base64");
@@ -147,7 +135,7 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
     if (!hostAllowed(req, allowed)) return refuse(403, "Forbidden");
     if (pathOf(req) !== "/ws") return refuse(404, "Not Found");
     if (!originAllowed(req, tls)) return refuse(403, "Forbidden");
-    if (!signedIn(req, cookie)) return refuse(401, "Unauthorized");
+    if (!signedIn(req, cookie())) return refuse(401, "Unauthorized");
     wss.handleUpgrade(req, socket, head, (ws) => {
       log.write({ event: "web-connect", peer, status: "ok" });
       ws.on("error", () => {});

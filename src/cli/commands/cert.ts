@@ -1,8 +1,9 @@
 // pyctl cert [--san NAME]... [--new] [--json] : this machine's certificate, made on first use.
-import { out, report, wantsHelp, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
-import { parseArgs } from "./tls-args.js";
+import { verb, out, EXIT_OK, UsageError, CliError } from "../common.js";
 
-export const HELP = `usage: pyctl cert [--san NAME]... [--new] [--json]
+const USAGE = "pyctl cert [--san NAME]... [--new] [--json]";
+
+export const HELP = `usage: ${USAGE}
 
 Shows this machine's TLS certificate (~/.pythond/tls/cert.pem, key in key.pem, 0600),
 creating it on first use. It serves as the server certificate (pythond daemon --listen)
@@ -16,52 +17,37 @@ plus each --san. The fingerprint is the SHA-256 of the certificate, shown as pyt
   --json       print {cert, key, fingerprint, sha256, sans, not_after, created}
 Exit status: 0 ok, 1 error, 2 usage.`;
 
-export async function cert(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let opts: Record<string, any>;
-  try {
-    const parsed = parseArgs(argv, { san: "list", new: "flag", json: "flag" });
-    if (parsed.rest.length) throw new UsageError("pyctl cert [--san NAME]... [--new] [--json]");
-    opts = parsed.opts;
-  } catch (e) {
-    return report(e);
-  }
+export const cert = verb({ usage: USAGE, help: HELP, options: { "--san": "list", "--new": "flag", "--json": "flag" } }, async ({ opts, args }) => {
+  if (args.length) throw new UsageError(`pyctl cert: unexpected argument ${JSON.stringify(args[0])}`, USAGE);
   const { loadMachineCert, createMachineCert, checkSan } = await import("../../tls/cert.js");
   const { sshForm } = await import("../../tls/fingerprint.js");
-  try {
-    const sans: string[] = (opts.san ?? []).map(checkSan);
-    let c = opts.new ? null : loadMachineCert();
-    if (c) {
-      const missing = sans.filter((s) => !c!.sans.includes(s));
-      if (missing.length) {
-        process.stderr.write(`ERR the certificate is not valid for ${missing.join(", ")} -- make a new one: pyctl cert --new ${sans.map((s) => `--san ${s}`).join(" ")}\n`);
-        return EXIT_ERROR;
-      }
-    } else c = await createMachineCert(sans);
-    const sha = sshForm(c.fingerprint);
-    if (opts.json) {
-      out(JSON.stringify({ cert: c.certPath, key: c.keyPath, fingerprint: c.fingerprint, sha256: sha, sans: c.sans, not_after: c.notAfter, created: c.created }));
-      return EXIT_OK;
-    }
-    out(
-      [
-        `this machine's TLS certificate${c.created ? " (new)" : ""}:`,
-        `cert: ${c.certPath}`,
-        `key:  ${c.keyPath}`,
-        `fingerprint: ${c.fingerprint}`,
-        `             ${sha}`,
-        `names: ${c.sans.join(", ")}`,
-        `valid until: ${c.notAfter}`,
-        "",
-        "If this machine is the client:",
-        `  copy ${c.certPath} to the server and run: pyctl trust <copied-client-cert.pem>`,
-        "If this machine is the server:",
-        `  on the client run: pyctl pin HOST:PORT --expect ${sha}`,
-        `  or copy ${c.certPath} to the client and run: pyctl pin <copied-server-cert.pem> --host HOST:PORT`,
-      ].join("\n"),
-    );
+  const sans: string[] = (opts.san ?? []).map(checkSan);
+  let c = opts.new ? null : loadMachineCert();
+  if (c) {
+    const missing = sans.filter((s) => !c!.sans.includes(s));
+    if (missing.length) throw new CliError("cert_names", `the certificate is not valid for ${missing.join(", ")} -- make a new one: pyctl cert --new ${sans.map((s) => `--san ${s}`).join(" ")}`);
+  } else c = await createMachineCert(sans);
+  const sha = sshForm(c.fingerprint);
+  if (opts.json) {
+    out(JSON.stringify({ cert: c.certPath, key: c.keyPath, fingerprint: c.fingerprint, sha256: sha, sans: c.sans, not_after: c.notAfter, created: c.created }));
     return EXIT_OK;
-  } catch (e) {
-    return report(e);
   }
-}
+  out(
+    [
+      `this machine's TLS certificate${c.created ? " (new)" : ""}:`,
+      `cert: ${c.certPath}`,
+      `key:  ${c.keyPath}`,
+      `fingerprint: ${c.fingerprint}`,
+      `             ${sha}`,
+      `names: ${c.sans.join(", ")}`,
+      `valid until: ${c.notAfter}`,
+      "",
+      "If this machine is the client:",
+      `  copy ${c.certPath} to the server and run: pyctl trust <copied-client-cert.pem>`,
+      "If this machine is the server:",
+      `  on the client run: pyctl pin HOST:PORT --expect ${sha}`,
+      `  or copy ${c.certPath} to the client and run: pyctl pin <copied-server-cert.pem> --host HOST:PORT`,
+    ].join("\n"),
+  );
+  return EXIT_OK;
+});

@@ -9,8 +9,8 @@ python_sessions, python_new, python_restart, python_kill, python_vars; the whole
 output of a cell as resource pythond://sessions/<s>/cells/<id> (docs/MCP.md).
 Speaks MCP on stdin/stdout unless --http is given.
   --http H:P      Streamable HTTP at http://H:P/mcp instead (loopback only); each
-                  request needs "Authorization: Bearer <token>", the token being
-                  ~/.pythond/mcp-token (made 0600 on first use)
+                  request needs "Authorization: Bearer <token>" with the daemon's
+                  token (~/.pythond/token, as pyctl token prints it)
   --tools FILE    publish each public method of each Tool class in FILE as a tool
                   <Class>_<method> (repeatable)
   --via "CMD"     run those tools through CMD, e.g. "ssh web01" (default: local python3)

@@ -1,8 +1,9 @@
 // pyctl pin <cert.pem> [--host HOST:PORT] | pyctl pin HOST:PORT [--expect FP] | --list :
 // the servers this client believes (its known_hosts).
 import { existsSync } from "node:fs";
-import { out, report, wantsHelp, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
-import { parseArgs } from "./tls-args.js";
+import { verb, out, EXIT_OK, UsageError, CliError } from "../common.js";
+
+const USAGE = "pyctl pin <cert.pem> [--host HOST:PORT] [--json]\npyctl pin HOST:PORT [--expect FINGERPRINT] [--json]\npyctl pin --list [--json]";
 
 export const HELP = `usage: pyctl pin <cert.pem> [--host HOST:PORT] [--json]
        pyctl pin HOST:PORT [--expect FINGERPRINT] [--json]
@@ -40,89 +41,80 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-export async function pin(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let opts: Record<string, any>, rest: string[];
+export const pin = verb({ usage: USAGE, help: HELP, options: { "--host": "value", "--expect": "value", "--list": "flag", "--json": "flag" } }, async ({ opts, args }) => {
+  if (opts.list ? args.length !== 0 : args.length !== 1) throw new UsageError(`pyctl pin: ${opts.list ? "--list takes no argument" : "want one certificate file or HOST:PORT"}`, USAGE);
   const fpMod = await import("../../tls/fingerprint.js");
   let expect = "";
-  try {
-    ({ opts, rest } = parseArgs(argv, { host: "value", expect: "value", list: "flag", json: "flag" }));
-    if (opts.list ? rest.length !== 0 : rest.length !== 1) throw new UsageError("pyctl pin <cert.pem> [--host HOST:PORT] | HOST:PORT [--expect FP] | --list");
-    if (opts.expect !== undefined) {
-      expect = fpMod.normaliseFingerprint(opts.expect);
-      if (!expect) throw new UsageError(`--expect wants a fingerprint (AB:CD:... or SHA256:...), got ${JSON.stringify(opts.expect)}`);
-    }
-  } catch (e) {
-    return report(e);
+  if (opts.expect !== undefined) {
+    expect = fpMod.normaliseFingerprint(opts.expect);
+    if (!expect) throw new UsageError(`pyctl pin: --expect wants a fingerprint (AB:CD:... or SHA256:...), got ${JSON.stringify(opts.expect)}`, USAGE);
   }
   const store = await import("../../tls/trust-store.js");
   const { parseTarget, canonicalAddress } = await import("../../util/address.js");
   const { sshForm } = fpMod;
   const warn = (m: string) => process.stderr.write(m + "\n");
-  try {
-    if (opts.list) {
-      const rows: { host: string; fingerprint: string; sha256: string }[] = [];
-      const add = (host: string, dir: string) => {
-        for (const fp of store.fingerprintSet(dir, warn)) rows.push({ host, fingerprint: fp, sha256: sshForm(fp) });
-      };
-      add("*", store.trustedServersDir());
-      for (const h of store.pinnedHosts()) add(h, store.hostPinsDir(h));
-      if (opts.json) out(JSON.stringify(rows));
-      else out(rows.length ? rows.map((r) => `${r.host}  ${r.sha256}  ${r.fingerprint}`).join("\n") : "(no pinned servers)");
-      return EXIT_OK;
-    }
-    const { caCapable } = await import("../../tls/cert.js");
-    const done = (fp: string, dest: string, host: string | null, already = false) => {
-      if (opts.json) out(JSON.stringify({ pinned: fp, sha256: sshForm(fp), host: host ?? "*", file: dest, already }));
-      else out(`${already ? "already pinned" : "pinned server"}: ${fp}${host ? ` (for ${host} only)` : ""}\n  -> ${dest}`);
-      return EXIT_OK;
+  const refuse = (type: string, message: string): never => {
+    throw new CliError(type, message);
+  };
+  if (opts.list) {
+    const rows: { host: string; fingerprint: string; sha256: string }[] = [];
+    const add = (host: string, dir: string) => {
+      for (const fp of store.fingerprintSet(dir, warn)) rows.push({ host, fingerprint: fp, sha256: sshForm(fp) });
     };
-
-    const arg = rest[0];
-    if (existsSync(arg)) {
-      const c = store.readCertFile(arg);
-      if (caCapable(c.der)) return warn("ERR refusing CA-capable certificate (a pin names one server)"), EXIT_ERROR;
-      if (expect && expect !== c.fingerprint) return warn(`ERR ${arg} is ${sshForm(c.fingerprint)}, not the expected ${sshForm(expect)}`), EXIT_ERROR;
-      const host = opts.host === undefined ? null : canonicalAddress(parseTarget(opts.host, "--host"));
-      const dest = store.addToStore(host ? store.hostPinsDir(host) : store.trustedServersDir(), c.pem, c.fingerprint);
-      return done(c.fingerprint, dest, host);
-    }
-    if (!arg.includes(":")) return warn(`ERR no such certificate file: ${arg} (to pin a server by contacting it: pyctl pin HOST:PORT)`), EXIT_ERROR;
-    if (opts.host !== undefined) throw new UsageError("--host goes with a certificate file; HOST:PORT already names the server");
-
-    // First contact, as ssh's: show what the server presents, pin only what the user accepts.
-    const host = canonicalAddress(parseTarget(arg, "HOST:PORT"));
-    const { fetchServerCert } = await import("../../tls/probe.js");
-    const a = parseTarget(arg, "HOST:PORT");
-    let der: Buffer;
-    try {
-      der = await fetchServerCert(a.host, a.port);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      return warn(`ERR cannot get the certificate of ${host}: ${code === "ECONNREFUSED" ? "connection refused" : (e as Error).message} -- is a TLS listener there? (on the server: pythond daemon --listen ... --tls)`), EXIT_ERROR;
-    }
-    const fp = fpMod.fingerprintOf(der);
-    const known = store.fingerprintSet(store.hostPinsDir(host), warn);
-    if (known.has(fp)) return done(fp, store.hostPinsDir(host), host, true);
-    if (known.size) {
-      warn(`ERR ${host} now presents ${sshForm(fp)} (${fp}), not its pinned certificate. It may be an impostor, or the server's certificate was replaced: check pyctl cert on the server, then: pyctl unpin ${host} && pyctl pin ${host} --expect ${sshForm(fp)}`);
-      return EXIT_ERROR;
-    }
-    if (caCapable(der)) return warn(`ERR ${host} presents a CA-capable certificate; refusing to pin it (a pin names one server)`), EXIT_ERROR;
-    if (expect) {
-      if (expect !== fp) return warn(`ERR ${host} presents ${sshForm(fp)} (${fp}), not the expected ${sshForm(expect)}; nothing pinned`), EXIT_ERROR;
-    } else {
-      const seen = `the server at ${host} presents a certificate with fingerprint\n  ${sshForm(fp)}\n  ${fp}`;
-      if (!process.stdin.isTTY) {
-        warn(`ERR ${seen}\nnot on a terminal: pass --expect with the fingerprint that pyctl cert shows on the server (nothing pinned)`);
-        return EXIT_ERROR;
-      }
-      warn(seen);
-      if (!(await confirm(`Compare it with pyctl cert on the server. Pin it for ${host}? [yes/no] `))) return warn("ERR not confirmed; nothing pinned"), EXIT_ERROR;
-    }
-    const dest = store.addToStore(store.hostPinsDir(host), Buffer.from(fpMod.derToPem(der)), fp);
-    return done(fp, dest, host);
-  } catch (e) {
-    return report(e);
+    add("*", store.trustedServersDir());
+    for (const h of store.pinnedHosts()) add(h, store.hostPinsDir(h));
+    if (opts.json) out(JSON.stringify(rows));
+    else out(rows.length ? rows.map((r) => `${r.host}  ${r.sha256}  ${r.fingerprint}`).join("\n") : "(no pinned servers)");
+    return EXIT_OK;
   }
-}
+  const { caCapable } = await import("../../tls/cert.js");
+  const done = (fp: string, dest: string, host: string | null, already = false) => {
+    if (opts.json) out(JSON.stringify({ pinned: fp, sha256: sshForm(fp), host: host ?? "*", file: dest, already }));
+    else out(`${already ? "already pinned" : "pinned server"}: ${fp}${host ? ` (for ${host} only)` : ""}\n  -> ${dest}`);
+    return EXIT_OK;
+  };
+
+  const arg = args[0];
+  if (existsSync(arg)) {
+    const c = store.readCertFile(arg);
+    if (caCapable(c.der)) refuse("refused", "refusing CA-capable certificate (a pin names one server)");
+    if (expect && expect !== c.fingerprint) refuse("fingerprint_mismatch", `${arg} is ${sshForm(c.fingerprint)}, not the expected ${sshForm(expect)}`);
+    const host = opts.host === undefined ? null : canonicalAddress(parseTarget(opts.host, "--host"));
+    const dest = store.addToStore(host ? store.hostPinsDir(host) : store.trustedServersDir(), c.pem, c.fingerprint);
+    return done(c.fingerprint, dest, host);
+  }
+  if (!arg.includes(":")) refuse("not_found", `no such certificate file: ${arg} (to pin a server by contacting it: pyctl pin HOST:PORT)`);
+  if (opts.host !== undefined) throw new UsageError("pyctl pin: --host goes with a certificate file; HOST:PORT already names the server", USAGE);
+
+  // First contact, as ssh's: show what the server presents, pin only what the user accepts.
+  const a = parseTarget(arg, "HOST:PORT");
+  const host = canonicalAddress(a);
+  const { fetchServerCert } = await import("../../tls/probe.js");
+  let der: Buffer;
+  try {
+    der = await fetchServerCert(a.host, a.port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return refuse("connect", `cannot get the certificate of ${host}: ${code === "ECONNREFUSED" ? "connection refused" : (e as Error).message} -- is a TLS listener there? (on the server: pythond daemon --listen ... --tls)`);
+  }
+  const fp = fpMod.fingerprintOf(der);
+  const known = store.fingerprintSet(store.hostPinsDir(host), warn);
+  if (known.has(fp)) return done(fp, store.hostPinsDir(host), host, true);
+  if (known.size) {
+    refuse(
+      "fingerprint_mismatch",
+      `${host} now presents ${sshForm(fp)} (${fp}), not its pinned certificate. It may be an impostor, or the server's certificate was replaced: check pyctl cert on the server, then: pyctl unpin ${host} && pyctl pin ${host} --expect ${sshForm(fp)}`,
+    );
+  }
+  if (caCapable(der)) refuse("refused", `${host} presents a CA-capable certificate; refusing to pin it (a pin names one server)`);
+  if (expect) {
+    if (expect !== fp) refuse("fingerprint_mismatch", `${host} presents ${sshForm(fp)} (${fp}), not the expected ${sshForm(expect)}; nothing pinned`);
+  } else {
+    const seen = `the server at ${host} presents a certificate with fingerprint\n  ${sshForm(fp)}\n  ${fp}`;
+    if (!process.stdin.isTTY) refuse("not_confirmed", `${seen}\nnot on a terminal: pass --expect with the fingerprint that pyctl cert shows on the server (nothing pinned)`);
+    warn(seen);
+    if (!(await confirm(`Compare it with pyctl cert on the server. Pin it for ${host}? [yes/no] `))) refuse("not_confirmed", "not confirmed; nothing pinned");
+  }
+  const dest = store.addToStore(store.hostPinsDir(host), Buffer.from(fpMod.derToPem(der)), fp);
+  return done(fp, dest, host);
+});

@@ -1,6 +1,7 @@
 // pyctl unpin FINGERPRINT|HOST:PORT [--host HOST:PORT] : forget a pinned server certificate.
-import { out, report, wantsHelp, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
-import { parseArgs } from "./tls-args.js";
+import { verb, out, EXIT_OK, UsageError, CliError } from "../common.js";
+
+const USAGE = "pyctl unpin FINGERPRINT [--host HOST:PORT] [--json]\npyctl unpin HOST:PORT [--json]";
 
 export const HELP = `usage: pyctl unpin FINGERPRINT [--host HOST:PORT] [--json]
        pyctl unpin HOST:PORT [--json]
@@ -10,45 +11,31 @@ removed everywhere, or only from HOST:PORT's pins with --host; HOST:PORT removes
 every pin of that server (global pins stay).
 Exit status: 0 removed, 1 nothing matched, 2 usage.`;
 
-export async function unpin(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  let opts: Record<string, any>, rest: string[];
-  try {
-    ({ opts, rest } = parseArgs(argv, { host: "value", json: "flag" }));
-    if (rest.length !== 1) throw new UsageError("pyctl unpin FINGERPRINT|HOST:PORT");
-  } catch (e) {
-    return report(e);
-  }
+export const unpin = verb({ usage: USAGE, help: HELP, options: { "--host": "value", "--json": "flag" } }, async ({ opts, args }) => {
+  if (args.length !== 1) throw new UsageError("pyctl unpin: want one FINGERPRINT or HOST:PORT", USAGE);
   const { normaliseFingerprint, sshForm } = await import("../../tls/fingerprint.js");
   const store = await import("../../tls/trust-store.js");
   const { parseTarget, canonicalAddress } = await import("../../util/address.js");
-  try {
-    const fp = normaliseFingerprint(rest[0]);
-    const removed: { host: string; fingerprint: string }[] = [];
-    const drop = (host: string, dir: string, which?: string) => {
-      for (const f of store.fingerprintSet(dir)) {
-        if (which && f !== which) continue;
-        if (store.removeFromStore(dir, f).length) removed.push({ host, fingerprint: f });
-      }
-      if (host !== "*") store.pruneHostDir(host);
-    };
-    if (fp) {
-      const only = opts.host === undefined ? null : canonicalAddress(parseTarget(opts.host, "--host"));
-      if (!only) drop("*", store.trustedServersDir(), fp);
-      for (const h of store.pinnedHosts()) if (!only || h === only) drop(h, store.hostPinsDir(h), fp);
-    } else {
-      if (opts.host !== undefined) throw new UsageError("--host goes with a FINGERPRINT");
-      const host = canonicalAddress(parseTarget(rest[0], "HOST:PORT"));
-      drop(host, store.hostPinsDir(host));
+  const fp = normaliseFingerprint(args[0]);
+  const removed: { host: string; fingerprint: string }[] = [];
+  const drop = (host: string, dir: string, which?: string) => {
+    for (const f of store.fingerprintSet(dir)) {
+      if (which && f !== which) continue;
+      if (store.removeFromStore(dir, f).length) removed.push({ host, fingerprint: f });
     }
-    if (!removed.length) {
-      process.stderr.write(`ERR no pin matches ${rest[0]} (see: pyctl pin --list)\n`);
-      return EXIT_ERROR;
-    }
-    if (opts.json) out(JSON.stringify(removed.map((r) => ({ ...r, sha256: sshForm(r.fingerprint) }))));
-    else out(removed.map((r) => `unpinned: ${r.fingerprint} (${r.host === "*" ? "every server" : r.host})`).join("\n"));
-    return EXIT_OK;
-  } catch (e) {
-    return report(e);
+    if (host !== "*") store.pruneHostDir(host);
+  };
+  if (fp) {
+    const only = opts.host === undefined ? null : canonicalAddress(parseTarget(opts.host, "--host"));
+    if (!only) drop("*", store.trustedServersDir(), fp);
+    for (const h of store.pinnedHosts()) if (!only || h === only) drop(h, store.hostPinsDir(h), fp);
+  } else {
+    if (opts.host !== undefined) throw new UsageError("pyctl unpin: --host goes with a FINGERPRINT", USAGE);
+    const host = canonicalAddress(parseTarget(args[0], "HOST:PORT"));
+    drop(host, store.hostPinsDir(host));
   }
-}
+  if (!removed.length) throw new CliError("not_found", `no pin matches ${args[0]} (see: pyctl pin --list)`);
+  if (opts.json) out(JSON.stringify(removed.map((r) => ({ ...r, sha256: sshForm(r.fingerprint) }))));
+  else out(removed.map((r) => `unpinned: ${r.fingerprint} (${r.host === "*" ? "every server" : r.host})`).join("\n"));
+  return EXIT_OK;
+});

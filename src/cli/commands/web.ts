@@ -1,7 +1,10 @@
 // pyctl web [--listen HOST:PORT] [--tls] [--json] : the sessions in a browser page.
-import { out, report, takeOptions, wantsHelp, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
+import { verb, out, EXIT_OK, UsageError, CliError } from "../common.js";
 
-export const HELP = `usage: pyctl web [--listen HOST:PORT] [--tls] [--json]
+const USAGE = "pyctl web [--listen HOST:PORT] [--tls] [--json]";
+const DEFAULT_LISTEN = "127.0.0.1:8765";
+
+export const HELP = `usage: ${USAGE}
 
 Serves a web page for the daemon's sessions and prints its address, which carries the
 page's token after '#' (the only place it is shown; browsers never send that part). Open
@@ -12,52 +15,53 @@ cells live (click one for its output) and has an Interrupt button. A dropped con
 (a pyctl restart, a laptop asleep) reconnects and resumes the screen by itself.
   --listen HOST:PORT  where to listen (default 127.0.0.1:8765; port 0 picks a free one).
                       Addresses other than loopback need --tls: the page runs code.
-  --tls               serve HTTPS with ~/.pythond/tls/cert.pem and key.pem
+  --tls               serve HTTPS with this machine's certificate (~/.pythond/tls/cert.pem,
+                      made on first use as by pyctl cert)
   --json              print {"url", "listen"} as JSON instead of the bare address
-The token lives in ~/.pythond/web/token (0600); delete it to make a new one.
+The token is the daemon's (~/.pythond/token, as pyctl token prints it); pyctl token
+--rotate signs every browser out (open the new address to sign in again).
 Runs in the foreground until Ctrl-C or SIGTERM. Exit: 0 stopped, 1 error, 2 usage.`;
 
-export async function web(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) return out(HELP), EXIT_OK;
-  const { parseListen, DEFAULT_LISTEN, ListenError } = await import("../../web/listen.js");
-  let listen, opts: Record<string, any>;
+export const web = verb({ usage: USAGE, help: HELP, options: { "--listen": "value", "--tls": "flag", "--json": "flag" } }, async ({ opts, args }, json) => {
+  if (args.length) throw new UsageError(`pyctl web: unexpected argument ${JSON.stringify(args[0])}`, USAGE);
+  const { parseHttpListen, AddressError } = await import("../../util/address.js");
+  let listen;
   try {
-    const parsed = takeOptions(argv, { listen: "value", tls: "flag", json: "flag" });
-    if (parsed.rest.length) throw new UsageError("pyctl web [--listen HOST:PORT] [--tls] [--json]");
-    opts = parsed.opts;
-    listen = parseListen(opts.listen ?? DEFAULT_LISTEN);
+    listen = parseHttpListen(opts.listen ?? DEFAULT_LISTEN, "--listen", DEFAULT_LISTEN);
   } catch (e) {
-    if (e instanceof ListenError) return report(new UsageError(e.message));
-    return report(e);
+    throw e instanceof AddressError ? new UsageError(e.message, USAGE) : e;
   }
   if (!listen.loopback && !opts.tls) {
-    process.stderr.write(
-      `ERR --listen ${opts.listen} is not a loopback address, and the page runs code in your sessions: ` +
-        `off loopback it needs TLS. Add --tls (it serves ~/.pythond/tls/cert.pem and key.pem), or listen on 127.0.0.1.\n`,
+    throw new CliError(
+      "needs_tls",
+      `--listen ${opts.listen} is not a loopback address, and the page runs code in your sessions: ` +
+        `off loopback it needs TLS. Add --tls (it serves this machine's certificate, ~/.pythond/tls/cert.pem), or listen on 127.0.0.1.`,
     );
-    return EXIT_ERROR;
   }
-  try {
-    const { webToken } = await import("../../web/token.js");
-    const { loadTlsPair } = await import("../../web/tls.js");
-    const token = webToken();
-    const tls = opts.tls ? loadTlsPair() : undefined;
-    const { Client } = await import("../../client/client.js");
-    (await Client.connect()).close(); // start the daemon now if none runs (as pysh does)
-    const { startWebServer } = await import("../../web/server.js");
-    const server = await startWebServer({ listen, token, tls });
-    // Handlers first: whoever reads the address may stop us at once, and must get a clean exit.
-    const stopped = new Promise<void>((resolve) => {
-      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
-    });
-    const address = `${server.url}#token=${token}`;
-    if (opts.json) out(JSON.stringify({ url: address, listen: server.url }));
-    else out(address);
-    process.stderr.write(`pyctl web: serving ${server.url} for the daemon's sessions (Ctrl-C stops)\n`);
-    await stopped;
-    await server.close();
-    return EXIT_OK;
-  } catch (e) {
-    return report(e);
+  const { daemonTokenSource } = await import("../../tls/token.js");
+  const tokens = daemonTokenSource();
+  let tls;
+  if (opts.tls) {
+    const { ensureMachineCert } = await import("../../tls/cert.js");
+    try {
+      tls = await ensureMachineCert();
+    } catch (e) {
+      throw new CliError("cert", `--tls: ${(e as Error).message}`);
+    }
   }
-}
+  const { Client } = await import("../../client/client.js");
+  (await Client.connect()).close(); // start the daemon now if none runs (as pysh does)
+  const { startWebServer } = await import("../../web/server.js");
+  const server = await startWebServer({ listen, tokens, tls: tls && { cert: tls.cert, key: tls.key } });
+  // Handlers first: whoever reads the address may stop us at once, and must get a clean exit.
+  const stopped = new Promise<void>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => resolve());
+  });
+  const address = `${server.url}#token=${tokens.current()}`;
+  if (json) out(JSON.stringify({ url: address, listen: server.url }));
+  else out(address);
+  process.stderr.write(`pyctl web: serving ${server.url} for the daemon's sessions (Ctrl-C stops)\n`);
+  await stopped;
+  await server.close();
+  return EXIT_OK;
+});
