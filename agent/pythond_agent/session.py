@@ -256,7 +256,14 @@ class Session:
             if cell.state != "queued" or cell.mode == "fork":
                 raise ValueError("cell %s is %s, not queued%s" % (
                     cell.id, cell.state, "; interrupt it with int" if cell.state == "running" else ""))
-            cell.state = "cancelled"  # run_cell reports it when it comes out of the queue
+            # Final at once: poll says "cancelled" and a waiting run gets its answer now;
+            # run_cell skips the cell when it comes out of the queue.
+            cell.ok, cell.ended_at, cell.state = False, time.time(), "cancelled"
+            note = "Cancelled: cancelled before it ran\n"
+            cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
+            # Like a traceback, the verdict is the cell's stderr output (what run and poll print).
+            self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [cell.add_output(STDERR, note.encode(), self.max_output)])
+            self._report_done(cell)
         return {"cell_id": cell.id, "cancelled": True}, ()
 
     def op_int(self, header, blobs):
@@ -302,12 +309,9 @@ class Session:
     def run_cell(self, cell):
         if cell.origin == "human" and self.repl is not None:
             return self.repl.run_cell(cell)
-        with self.capture.lock:  # op_cancel marks queued cells under this lock
+        with self.capture.lock:  # op_cancel ends queued cells under this lock
             if cell.state == "cancelled":
-                cell.ok, cell.ended_at, cell.state = False, time.time(), "done"
-                cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": "Cancelled: cancelled before it ran\n"}
-                self._report_done(cell)
-                return
+                return  # already reported by op_cancel
             cell.state = "running"
             cell.started_at = time.time()
             self.capture.install()

@@ -139,14 +139,14 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
       if (r.state === "unknown" || r.state === "evicted") return pyJson({ cell_id: args[1], status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" });
       const out: Record<string, unknown> = {
         cell_id: r.cell_id,
-        status: r.state === "done" ? "done" : "running",
+        status: r.state === "done" || r.state === "cancelled" ? r.state : "running",
         output: stripTrailingNewlines(r.output.toString("utf8")),
       };
       if (r.mode === "fork") {
         out.merged = (r as { merged?: string[] }).merged ?? [];
         out.skipped = (r as { skipped?: string[] }).skipped ?? [];
       }
-      if (r.state === "done" && r.ok === false) out.error = true;
+      if ((r.state === "done" || r.state === "cancelled") && r.ok === false) out.error = true;
       return pyJson(out);
     }
     case "status": {

@@ -308,7 +308,7 @@ export class Session {
     try {
       const reply = await this.link.request("exec", { cell: cellId, mode, wait: true }, [Buffer.from(code, "utf8")]);
       const result = reply.result as CellResult;
-      if (result?.state !== "done") return await endedByEvent;
+      if (result?.state !== "done" && result?.state !== "cancelled") return await endedByEvent;
       this.cellEnded(result);
       return result;
     } catch (e) {

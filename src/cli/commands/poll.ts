@@ -4,8 +4,8 @@ import { pyJson } from "../../util/py-json.js";
 
 export const HELP = `usage: pysh poll [--wait [SECONDS]] [--json] <session> [cell_id]
 
-Prints {"cell_id", "status": "running"|"done", "output"} as pythond 0.4 did,
-with "error": true for a failed cell; {"status": "idle"} if there are no cells.
+Prints {"cell_id", "status": "running"|"done"|"cancelled", "output"} as pythond
+0.4 did, with "error": true for a failed cell; a cancelled cell exits 1; {"status": "idle"} if there are no cells.
 Fork cells add "merged" and "skipped" (the names merged back / left out).
   --wait [SECONDS]  block until the cell is done (at most SECONDS, default 24 h);
                     exit 124 if it is still running when the wait ends
@@ -38,19 +38,21 @@ export async function poll(argv: string[]): Promise<number> {
   return withClient(async (client) => {
     const r = await client.request("poll", { session, cell, wait: opts.wait });
     const timedOut = opts.wait !== undefined && (r.state === "running" || r.state === "queued");
-    if (opts.json) return out(JSON.stringify(r)), timedOut ? 124 : EXIT_OK;
+    if (opts.json) return out(JSON.stringify(r)), timedOut ? 124 : r.state === "cancelled" ? EXIT_ERROR : EXIT_OK;
     if (r.state === "idle") return out(pyJson({ status: "idle" })), EXIT_OK;
     if (r.state === "unknown" || r.state === "evicted") {
       out(pyJson({ cell_id: cell, status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" }));
       return EXIT_ERROR;
     }
-    const reply: Record<string, unknown> = { cell_id: r.cell_id, status: r.state === "done" ? "done" : "running", output: String(r.output).replace(/\n+$/, "") };
+    const status = r.state === "done" || r.state === "cancelled" ? r.state : "running";
+    const reply: Record<string, unknown> = { cell_id: r.cell_id, status, output: String(r.output).replace(/\n+$/, "") };
     if (r.mode === "fork") {
       reply.merged = r.merged ?? [];
       reply.skipped = r.skipped ?? [];
     }
-    if (r.state === "done" && r.ok === false) reply.error = true;
+    if (status !== "running" && r.ok === false) reply.error = true;
     out(pyJson(reply));
+    if (status === "cancelled") return EXIT_ERROR; // it never ran: not a success
     return timedOut ? 124 : EXIT_OK;
   });
 }
