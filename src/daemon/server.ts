@@ -10,6 +10,7 @@ import { ensurePrivateDir } from "../util/private-dir.js";
 import { AccessLog } from "./access-log.js";
 import { SessionTable } from "./session-table.js";
 import { InstanceLock, probeSocket, inodeOf, AlreadyRunningError } from "./instance.js";
+import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
@@ -51,12 +52,18 @@ export async function startDaemon(): Promise<RunningDaemon> {
   } catch (e) {
     throw new StartError((e as Error).message);
   }
+  const lockPath = `${sock}.lock`;
+  try {
+    checkSocketPaths(socketPathsOf(sock, lockPath));
+  } catch (e) {
+    throw new StartError((e as Error).message);
+  }
   let lock: InstanceLock;
   try {
-    lock = InstanceLock.acquire(`${sock}.lock`);
+    lock = await InstanceLock.acquire(lockPath);
   } catch (e) {
     if (e instanceof AlreadyRunningError) throw new StartError(`${e.message} on ${sock}`);
-    throw e;
+    throw new StartError(`cannot take the lock ${lockPath}: ${(e as Error).message}`);
   }
   try {
     if (existsSync(sock)) {

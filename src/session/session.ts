@@ -10,7 +10,7 @@ import type { Frame } from "../link/frame.js";
 import { startAgent } from "../bootstrap/spawn.js";
 import { rememberCode } from "../bootstrap/code-cache.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
-import { sessionStateDir } from "../util/paths.js";
+import { sessionStateDir, agentSocketName } from "../util/paths.js";
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -131,7 +131,7 @@ export class Session {
   }
 
   static async spawn(opts: SpawnSessionOptions): Promise<Session> {
-    const socketFile = join(opts.agentDir, `${randomHex(4)}.sock`);
+    const socketFile = join(opts.agentDir, agentSocketName(randomHex(4)));
     const started = await startAgent(
       [opts.python],
       { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
