@@ -16,6 +16,7 @@ import time
 from pythond_agent.capture import Capture
 from pythond_agent.cells import STDERR, STDOUT, CellStore
 from pythond_agent.executor import Executor, make_namespace, public_names
+from pythond_agent.introspect import Introspector
 from pythond_agent.link import Link, LinkError
 
 PROTOCOL_VERSION = 1
@@ -52,6 +53,9 @@ class Session:
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
             "claim": self.op_claim, "cancel": self.op_cancel,
         }
+        # Ops that answer later through reply_to (link, request id) instead of returning.
+        self.deferring = (self.op_exec, self.op_vars, self.op_complete)
+        self.introspector = Introspector()
         from pythond_agent import asynccells
 
         asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
@@ -156,7 +160,7 @@ class Session:
         try:
             if handler is None:
                 raise ValueError("unknown op: %r" % (header.get("op"),))
-            if handler == self.op_exec:
+            if handler in self.deferring:
                 result, out_blobs = handler(header, blobs, (link, rid))
             else:
                 result, out_blobs = handler(header, blobs)
@@ -206,13 +210,27 @@ class Session:
             "memory": _rss_bytes(),
         }, ()
 
-    def op_vars(self, header, blobs):
-        return {"vars": public_names(self.ns)}, ()
+    def op_vars(self, header, blobs, reply_to):
+        return self._introspect("vars", lambda: {"vars": public_names(self.ns)}, header, reply_to)
 
-    def op_complete(self, header, blobs):
+    def op_complete(self, header, blobs, reply_to):
         from pythond_agent.complete import complete
 
-        return complete(self.ns, header.get("text", "")), ()
+        text = str(header.get("text", ""))
+        return self._introspect("completion of %r" % text[:80], lambda: complete(self.ns, text), header, reply_to)
+
+    def _introspect(self, what, fn, header, reply_to):
+        """Run fn (which may run user code) off this reader thread, with a deadline (introspect.py)."""
+        link, rid = reply_to
+
+        def reply(result, error):
+            if error is None:
+                link.send({"k": "res", "i": rid, "r": result})
+            else:
+                link.send({"k": "err", "i": rid, "e": {"type": type(error).__name__, "message": str(error)}})
+
+        self.introspector.run(what, fn, reply, header.get("timeout"))
+        return DEFERRED, ()
 
     def op_poll(self, header, blobs):
         cid = header.get("cell")

@@ -171,6 +171,8 @@ function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof SessionDeadError) return { code: "session_dead", message: err.message };
   // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
   if (e instanceof LinkRemoteError && e.type === "ValueError") return { code: "bad_request", message: err.message };
+  // Completion or vars ran user code that did not return in time (agent/pythond_agent/introspect.py).
+  if (e instanceof LinkRemoteError && /^Introspection(Timeout|Busy)$/.test(e.type)) return { code: "timeout", message: err.message };
   return { code: "internal", message: err?.message ?? String(e) };
 }
 
