@@ -1,7 +1,9 @@
 """A session agent: a persistent namespace behind a private Unix socket.
 
 The agent outlives its controller: the daemon that started it, or any later one, connects to
-the 0600 socket and becomes the controller; a new connection replaces the old one.
+the 0600 socket and becomes the controller by proving it holds the session's secret (an HMAC
+of the nonce in our hello, op "auth"); only such a proof replaces the controller, so a stray
+connection to the socket never unseats the daemon.
 Threads: main = the executor (cells run one at a time, in order); one reader per controller
 link answers control requests at once; an accept thread; the capture thread; the pump.
 """
@@ -31,6 +33,9 @@ class Session:
         self.config = config
         self.server = server
         self.socket_path = config["socket"]
+        # The daemon's per-session secret (sent over the bootstrap pipe, never argv or env).
+        secret = config.pop("secret", None)
+        self.secret = bytes.fromhex(secret) if secret else None
         self.socket_ino = os.stat(self.socket_path).st_ino
         self.max_output = int(config.get("max_output", 64 << 20))
         self.started = time.time()
@@ -109,11 +114,33 @@ class Session:
         }
 
     def adopt(self, conn):
-        """A controller connected: greet it; it becomes the controller with its first valid request."""
+        """A peer connected: greet it with a fresh nonce; it becomes the controller once it proves
+        it holds our secret (without one, as agents started before secrets, with its first frame)."""
         fd = conn.detach()
         link = Link(fd, fd)
-        link.send(self.hello())
-        threading.Thread(target=self._read, args=(link,), name="pythond-link", daemon=True).start()
+        nonce = os.urandom(16).hex()
+        hello = self.hello()
+        if self.secret is not None:
+            hello.update(nonce=nonce, auth="hmac-sha256")
+        link.send(hello)
+        threading.Thread(target=self._read, args=(link, nonce), name="pythond-link", daemon=True).start()
+
+    def _proves_secret(self, nonce, mac):
+        import hashlib
+        import hmac
+
+        expected = hmac.new(self.secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()
+        try:
+            return hmac.compare_digest(expected, mac)  # constant time
+        except TypeError:  # not a str of ASCII
+            return False
+
+    def _take_control(self, link):
+        with self.link_lock:
+            old, self.link = self.link, link
+        if old is not None and old is not link:
+            old.send({"k": "ev", "ev": "replaced"})  # tell the old controller why it loses us
+            _hang_up(old)
 
     def _accept(self):
         self.server.settimeout(ORPHAN_CHECK_S)
@@ -136,16 +163,25 @@ class Session:
         except OSError:
             return False
 
-    def _read(self, link):
+    def _read(self, link, nonce):
+        authed = False
         try:
             for header, blobs in link.frames():
+                if not authed and self.secret is not None:
+                    if header.get("op") != "auth" or not self._proves_secret(nonce, header.get("mac")):
+                        link.send({"k": "err", "i": header.get("i"), "e": {"type": "AuthError", "message": (
+                            "this socket belongs to a pythond daemon's session; only a peer that proves "
+                            "the session's secret (op auth) may use it")}})
+                        break
+                    authed = True
+                    self._take_control(link)
+                    link.send({"k": "res", "i": header.get("i"), "r": {}})
+                    continue
+                if not authed:
+                    authed = True  # no secret: an agent of an older daemon's protocol
+                    self._take_control(link)
                 if self.link is not link:
-                    # Garbage never gets this far (frames() raises), so a stray connection
-                    # cannot unseat the daemon; a real controller takes over here.
-                    with self.link_lock:
-                        old, self.link = self.link, link
-                    if old is not None:
-                        old.close()
+                    break  # a newer controller proved the secret: this one is done
                 self.dispatch(link, header, blobs)
         except (LinkError, OSError):
             pass
@@ -374,6 +410,21 @@ class Session:
             done.update(k="ev", ev="done", c=cell.id)
             self.send(done)
         self.cells.finished(cell)
+
+
+def _hang_up(link):
+    """End a link whose reader thread is blocked reading it: shutdown wakes that reader (with
+    EOF, and the peer with it), which then closes the fd itself. Closing the fd from here would
+    wake neither, and would free the fd's number for reuse under the reader's feet."""
+    try:
+        s = socket.socket(fileno=os.dup(link.rfd))
+    except OSError:
+        return
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def _rss_bytes():
