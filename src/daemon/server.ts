@@ -5,9 +5,9 @@ import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { socketPath, runtimeDir, agentDir } from "../util/paths.js";
+import { socketPath, runtimeDir, agentDir, daemonLogPath } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
-import { AccessLog } from "./access-log.js";
+import { AccessLog, stderrIs } from "./access-log.js";
 import { SessionTable } from "./session-table.js";
 import { InstanceLock, probeSocket, inodeOf, AlreadyRunningError } from "./instance.js";
 import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
@@ -72,7 +72,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
     }
     const agents = agentDir(sock);
     ensurePrivateDir(agents);
-    const log = new AccessLog(runtimeDir());
+    const log = new AccessLog(runtimeDir(), !stderrIs(daemonLogPath()));
     process.once("exit", () => log.flush());
     const table = new SessionTable({ agentDir: agents, maxSessions, maxOutput });
     await table.adoptAll();

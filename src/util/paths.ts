@@ -42,6 +42,11 @@ export function agentSocketName(id: string): string {
 }
 export const AGENT_SOCKET_SAMPLE = agentSocketName("0".repeat(8));
 
+/** Where a daemon started in the background by a client writes its stdout and stderr. */
+export function daemonLogPath(): string {
+  return join(runtimeDir(), "daemon.log");
+}
+
 export function stateDir(): string {
   return join(process.env.HOME || homedir(), ".pythond");
 }
