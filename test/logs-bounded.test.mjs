@@ -73,3 +73,24 @@ test("a daemon started in the background keeps access lines in access.log only",
   assert.doesNotMatch(daemonLog, /ACCESS/);
   assert.match(readFileSync(join(runtime, "access.log"), "utf8"), /ACCESS .* cmd=run session=bg/);
 });
+
+test("the daemon's memory returns near idle after a 60 MB cell", async () => {
+  const d = make();
+  await d.start();
+  const rssMiB = () => Number(readFileSync(`/proc/${d.daemon.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  assert.equal((await d.pysh("new", "s")).code, 0);
+  assert.equal((await d.pysh("run", "s", "1")).code, 0);
+  const idle = rssMiB();
+  const big = join(d.dir, "big.py");
+  writeFileSync(big, `b = "${"y".repeat(60_000_000)}"\nprint(len(b))\n`);
+  const r = await d.pysh("run", "s", "-f", big);
+  assert.equal(r.stdout, "60000000\n", r.stderr);
+  // The request's copies (message, parsed code, the agent's frame) take ~4 x 60 MB while it
+  // runs; once the daemon is quiet they must be given back, not kept until some later GC.
+  let now = rssMiB();
+  for (let i = 0; i < 60 && now > idle + 100; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    now = rssMiB();
+  }
+  assert.ok(now <= idle + 100, `RSS ${now.toFixed(0)} MiB after the cell, ${idle.toFixed(0)} MiB idle`);
+});

@@ -8,6 +8,7 @@ import { isValidName } from "./names.js";
 import { pyJson } from "../util/py-json.js";
 import { collectCell, pollCell } from "./cell-ops.js";
 import { interruptSession, legacyIntText, forkCell } from "./async-ops.js";
+import { noteBytes } from "./idle-gc.js";
 
 export interface LegacyCommand {
   cmd: string;
@@ -217,7 +218,10 @@ export function serveLegacy(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): 
         status = "error";
       }
       ctx.log.write({ event: "result", conn_id: conn.id, peer: conn.peer, cmd: c.cmd, session, status });
-      if (reply !== null && ws.readyState === ws.OPEN) ws.send(reply);
+      if (reply !== null && ws.readyState === ws.OPEN) {
+        noteBytes(reply.length);
+        ws.send(reply);
+      }
       const after = conn.afterReply;
       conn.afterReply = undefined;
       after?.();

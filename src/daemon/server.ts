@@ -11,6 +11,7 @@ import { AccessLog, stderrIs } from "./access-log.js";
 import { SessionTable } from "./session-table.js";
 import { InstanceLock, probeSocket, inodeOf, AlreadyRunningError } from "./instance.js";
 import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
+import { noteBytes } from "./idle-gc.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
@@ -122,6 +123,7 @@ export async function startDaemon(): Promise<RunningDaemon> {
       const conn: ConnInfo = { id: nextConn++, peer: "", protocol: ws.protocol, ws };
       log.write({ event: "connect", conn_id: conn.id, peer: conn.peer });
       alive.add(ws);
+      ws.on("message", (data: Buffer) => noteBytes(data.length));
       ws.on("pong", () => alive.add(ws));
       ws.on("error", () => {});
       ws.on("close", () => log.write({ event: "disconnect", conn_id: conn.id, peer: conn.peer }));

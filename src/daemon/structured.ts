@@ -10,6 +10,7 @@ import { pollCell } from "./cell-ops.js";
 import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
 import { throttle } from "./backpressure.js";
 import { LinkRemoteError } from "../link/link.js";
+import { noteBytes } from "./idle-gc.js";
 
 const throttled = new WeakMap<Call, Set<WebSocket>>();
 
@@ -192,7 +193,10 @@ export function parseRequest(text: string): Request {
 
 export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo, extraOps: Record<string, Op> = {}): void {
   const send = (obj: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
+    if (ws.readyState !== ws.OPEN) return;
+    const text = JSON.stringify(obj);
+    noteBytes(text.length);
+    ws.send(text);
   };
   ws.on("message", async (data, isBinary) => {
     if (conn.onMessage?.(data as Buffer, isBinary)) return;
@@ -225,6 +229,7 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
         const head = Buffer.allocUnsafe(5);
         head.writeUInt32BE(req.id, 0);
         head.writeUInt8(stream, 4);
+        noteBytes(chunk.length);
         ws.send(Buffer.concat([head, chunk]), { binary: true });
       },
       event(name, fields) {
