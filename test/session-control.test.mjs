@@ -5,7 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { createHmac } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { daemonFactory } from "./helpers/daemon.mjs";
 
@@ -145,4 +145,28 @@ test("restart of a re-adopted session keeps its --env (settings live in the agen
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await d.pysh("restart", "s")).code, 0);
   assert.equal((await d.pysh("run", "s", "os.environ.get('MARK')")).stdout, "kept\n");
+});
+
+test("a garbled key file: the agent is not adopted, nor is its socket removed; the daemon says why", async () => {
+  const d = make();
+  await d.start();
+  assert.equal((await d.pysh("new", "s")).code, 0);
+  const { path, pid } = await sessionSocket(d, "s");
+  const keyFile = path.replace(/\.sock$/, ".key");
+  const original = readFileSync(keyFile);
+  assert.equal((await d.pysh("run", "s", "kept = 'yes'")).code, 0);
+  for (const garbage of ["not json", JSON.stringify({ secret: "zz", settings: {} }), "{".repeat(100)]) {
+    writeFileSync(keyFile, garbage);
+    const r = await d.pyctl("restart");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^OK restarted \(0 sessions re-adopted\)/);
+    assert.ok(existsSync(path), "the live agent's socket is kept");
+    process.kill(pid, 0); // still alive
+  }
+  const daemonLog = readFileSync(join(d.run, "pythond", "daemon.log"), "utf8");
+  assert.match(daemonLog, /pythond: not adopting the agent at .*\.sock: cannot prove this daemon owns the agent at .*: .*is not (JSON|a valid key file).*; it is left running/);
+  // With its key back, the next daemon adopts it, namespace and all.
+  writeFileSync(keyFile, original);
+  assert.match((await d.pyctl("restart")).stdout, /^OK restarted \(1 session re-adopted\)/);
+  assert.equal((await d.pysh("run", "s", "kept")).stdout, "yes\n");
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Session } from "../session/session.js";
 import { keyPathOf, removeKey } from "../session/agent-key.js";
+import { probeSocket } from "./instance.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { Spare, SPARE_NAME } from "./spare.js";
@@ -157,7 +158,13 @@ export class SessionTable {
             this.sessions.set(keep.name, keep);
           } else this.sessions.set(s.name, s);
           adopted.push(s.name);
-        } catch {
+        } catch (e) {
+          if (await probeSocket(path, 1000)) {
+            // A live agent we cannot prove ourselves to (its key file is missing or garbled):
+            // never remove what keeps it findable; say so once.
+            process.stderr.write(`pythond: not adopting the agent at ${path}: ${(e as Error).message}; it is left running\n`);
+            return;
+          }
           stale++;
           try {
             unlinkSync(path);

@@ -52,7 +52,7 @@ function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
   });
 }
 
-export async function openAgentLink(socketFile: string, secret: () => string | undefined, timeoutMs: number, on: AgentLinkHandlers): Promise<AgentLink> {
+export async function openAgentLink(socketFile: string, secret: () => string, timeoutMs: number, on: AgentLinkHandlers): Promise<AgentLink> {
   const sock = await connectUnix(socketFile, timeoutMs);
   return new Promise<AgentLink>((resolve, reject) => {
     let hello: Hello | undefined;
@@ -70,8 +70,8 @@ export async function openAgentLink(socketFile: string, secret: () => string | u
         void (async () => {
           on.hello?.(hello);
           if (hello.nonce !== undefined) {
-            const key = secret();
-            if (!key) throw new Error(`no key for the agent at ${socketFile}: cannot prove this daemon owns it`);
+            const key = secret(); // throws if there is none to prove
+            if (!key) throw new Error(`no secret to prove to the agent at ${socketFile}`);
             await link.request("auth", { mac: proof(key, String(hello.nonce)) }, [], { timeoutMs });
           }
           // Our first request after the proof makes us the controller (its events come to us).

@@ -12,7 +12,7 @@ import { rememberCode } from "../bootstrap/code-cache.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
 import { sessionStateDir, agentSocketName } from "../util/paths.js";
 import { openAgentLink, type Hello } from "./agent-link.js";
-import { keyPathOf, writeKey, readKey, removeKey, type SessionSettings } from "./agent-key.js";
+import { keyPathOf, writeKey, readKey, removeKey, type AgentKey, type SessionSettings } from "./agent-key.js";
 
 export type { Hello } from "./agent-link.js";
 export type { SessionSettings } from "./agent-key.js";
@@ -183,9 +183,22 @@ export class Session {
 
   /** Become the controller of a live agent (a new session, or one a previous daemon left);
    * its key file gives the secret to prove, unless the caller has it. */
-  static async attach(socketFile: string, timeoutMs = 5000, key = Session.keyOf(socketFile)): Promise<Session> {
+  static async attach(socketFile: string, timeoutMs = 5000, given?: AgentKey): Promise<Session> {
+    let key = given;
+    let keyError = "";
+    if (!key) {
+      try {
+        key = readKey(keyPathOf(socketFile));
+      } catch (e) {
+        keyError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `${keyPathOf(socketFile)} is missing` : (e as Error).message;
+      }
+    }
+    const secret = () => {
+      if (key) return key.secret;
+      throw new Error(`cannot prove this daemon owns the agent at ${socketFile}: ${keyError}`);
+    };
     let session: Session | undefined;
-    const opened = await openAgentLink(socketFile, () => key?.secret, timeoutMs, {
+    const opened = await openAgentLink(socketFile, secret, timeoutMs, {
       hello: (h) => {
         session = new Session(h);
         session.secret = key?.secret;
@@ -197,15 +210,6 @@ export class Session {
     session!.link = opened.link;
     session!.sock = opened.sock;
     return session!;
-  }
-
-  /** The key file of the agent at socketFile, if there is a valid one. */
-  private static keyOf(socketFile: string): { secret: string; settings: SessionSettings } | undefined {
-    try {
-      return readKey(keyPathOf(socketFile));
-    } catch {
-      return undefined;
-    }
   }
 
   private onEvent(f: Frame): void {
@@ -272,7 +276,7 @@ export class Session {
   private async regain(): Promise<boolean> {
     for (let attempt = 0; attempt < 3 && !this.closing; attempt++) {
       try {
-        const opened = await openAgentLink(this.info.socket, () => this.secret, 3000, {
+        const opened = await openAgentLink(this.info.socket, () => this.secret ?? "", 3000, {
           hello: (h) => {
             if (h.pid !== this.pid) throw new Error(`another agent (pid ${h.pid}) answers at ${this.info.socket}`);
           },
