@@ -93,7 +93,7 @@ test("cancel drops queued cells (fire, and a run another client waits for); a ru
   const r = await waiting;
   assert.deepEqual([r.ok, r.error.type], [false, "Cancelled"], "the waiting client learns it");
   const p = JSON.parse((await d.pysh("poll", "--wait", "20", "w", queued.cell_id)).stdout);
-  assert.deepEqual([p.status, p.error], ["done", true]);
+  assert.deepEqual([p.status, p.error], ["cancelled", true]);
   assert.equal((await d.pysh("run", "w", "a, 'b' in dir(), 'c' in dir()")).stdout, "(1, False, False)\n", "only the first ran");
   assert.equal((await d.pysh("cancel", "w", first.cell_id)).code, 1, "a finished cell cannot be cancelled");
 });

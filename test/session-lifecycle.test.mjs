@@ -34,7 +34,7 @@ test("a crashed agent is reported, isolated, listed dead and recreated by new", 
   await d.pysh("run", "healthy", "h = 'still here'");
   const crash = await d.pysh("run", "doomed", "import os; os._exit(7)");
   assert.equal(crash.code, 1);
-  assert.match(crash.stderr, /^ERR session 'doomed' dead \(exited with status 7\) -- new doomed to restart\n$/);
+  assert.match(crash.stderr, /^ERR session 'doomed' dead \(exited with status 7\) -- pysh restart doomed starts it again with the same --python, --cwd and --env\n$/);
   const seg = await d.pysh("new", "--replace", "doomed");
   assert.equal(seg.code, 0);
   const segv = await d.pysh("run", "doomed", "import ctypes; ctypes.string_at(0)");

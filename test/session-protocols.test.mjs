@@ -162,7 +162,7 @@ test("structured protocol: requests, streamed output and typed errors", async ()
   // A session whose agent dies is a typed error, during the cell and after it.
   const crash = await ask({ id: 12, op: "run", session: "st", code: "import os; os._exit(3)" });
   assert.deepEqual([crash.ok, crash.error.code], [false, "session_dead"]);
-  assert.match(crash.error.message, /^session 'st' dead \(exited with status 3\) -- new st to restart$/);
+  assert.match(crash.error.message, /^session 'st' dead \(exited with status 3\) -- pysh restart st starts it again with the same --python, --cwd and --env$/);
   const after = await ask({ id: 13, op: "vars", session: "st" });
   assert.deepEqual([after.ok, after.error.code], [false, "session_dead"]);
   ws.close();

@@ -2,6 +2,7 @@
 import time
 
 STDOUT, STDERR = 1, 2
+FINAL = ("done", "cancelled")  # states a cell never leaves
 
 
 class Cell:
@@ -117,7 +118,7 @@ class CellStore:
         for cid, old in self.cells.items():
             if over_bytes <= 0 and over_cells <= 0:
                 break
-            if old.state == "done":
+            if old.state in FINAL:
                 doomed.append(cid)
                 over_bytes -= old.size
                 over_cells -= 1

@@ -78,7 +78,7 @@ def make_namespace():
 
 
 def public_names(ns):
-    return [k for k in list(ns) if not k.startswith("_")]
+    return [k for k in list(ns) if type(k) is str and not k.startswith("_")]  # globals()[1] = ... is legal
 
 
 def user_traceback(exc):

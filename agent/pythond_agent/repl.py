@@ -142,8 +142,10 @@ class HumanRepl:
     def _complete(self, word):
         from pythond_agent.complete import complete
 
+        # Tab runs on the link's reader thread: the user code completion runs (__getattr__, ...)
+        # goes to a worker with a short deadline, so a hanging attribute costs a bell, not the link.
         try:
-            return complete(self.s.ns, word).get("matches", [])
+            return self.s.introspector.wait("completion", lambda: complete(self.s.ns, word), 0.5).get("matches", [])
         except Exception:
             return []
 

@@ -1,7 +1,9 @@
 """A session agent: a persistent namespace behind a private Unix socket.
 
 The agent outlives its controller: the daemon that started it, or any later one, connects to
-the 0600 socket and becomes the controller; a new connection replaces the old one.
+the 0600 socket and becomes the controller by proving it holds the session's secret (an HMAC
+of the nonce in our hello, op "auth"); only such a proof replaces the controller, so a stray
+connection to the socket never unseats the daemon.
 Threads: main = the executor (cells run one at a time, in order); one reader per controller
 link answers control requests at once; an accept thread; the capture and flush threads; the pump.
 Its parent process is the keeper (keeper.py), which reports the last words if it dies.
@@ -18,6 +20,7 @@ from pythond_agent.background import BackgroundLog
 from pythond_agent.capture import Capture, open_pipes
 from pythond_agent.cells import STDERR, STDOUT, CellStore
 from pythond_agent.executor import Executor, make_namespace, public_names
+from pythond_agent.introspect import Introspector
 from pythond_agent.link import Link, LinkError
 
 PROTOCOL_VERSION = 1
@@ -32,6 +35,9 @@ class Session:
         self.config = config
         self.server = server
         self.socket_path = config["socket"]
+        # The daemon's per-session secret (sent over the bootstrap pipe, never argv or env).
+        secret = config.pop("secret", None)
+        self.secret = bytes.fromhex(secret) if secret else None
         self.socket_ino = os.stat(self.socket_path).st_ino
         self.max_output = int(config.get("max_output", 64 << 20))
         self.started = time.time()
@@ -56,6 +62,9 @@ class Session:
             "info": self.op_info, "int": self.op_int, "kill": self.op_kill, "adopt": self.op_info,
             "claim": self.op_claim, "cancel": self.op_cancel, "output": self.op_output,
         }
+        # Ops that answer later through reply_to (link, request id) instead of returning.
+        self.deferring = (self.op_exec, self.op_vars, self.op_complete)
+        self.introspector = Introspector()
         from pythond_agent import asynccells
 
         asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
@@ -120,11 +129,33 @@ class Session:
         }
 
     def adopt(self, conn):
-        """A controller connected: greet it; it becomes the controller with its first valid request."""
+        """A peer connected: greet it with a fresh nonce; it becomes the controller once it proves
+        it holds our secret (without one, as agents started before secrets, with its first frame)."""
         fd = conn.detach()
         link = Link(fd, fd)
-        link.send(self.hello())
-        threading.Thread(target=self._read, args=(link,), name="pythond-link", daemon=True).start()
+        nonce = os.urandom(16).hex()
+        hello = self.hello()
+        if self.secret is not None:
+            hello.update(nonce=nonce, auth="hmac-sha256")
+        link.send(hello)
+        threading.Thread(target=self._read, args=(link, nonce), name="pythond-link", daemon=True).start()
+
+    def _proves_secret(self, nonce, mac):
+        import hashlib
+        import hmac
+
+        expected = hmac.new(self.secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()
+        try:
+            return hmac.compare_digest(expected, mac)  # constant time
+        except TypeError:  # not a str of ASCII
+            return False
+
+    def _take_control(self, link):
+        with self.link_lock:
+            old, self.link = self.link, link
+        if old is not None and old is not link:
+            old.send({"k": "ev", "ev": "replaced"})  # tell the old controller why it loses us
+            _hang_up(old)
 
     def _accept(self):
         self.server.settimeout(ORPHAN_CHECK_S)
@@ -147,16 +178,25 @@ class Session:
         except OSError:
             return False
 
-    def _read(self, link):
+    def _read(self, link, nonce):
+        authed = False
         try:
             for header, blobs in link.frames():
+                if not authed and self.secret is not None:
+                    if header.get("op") != "auth" or not self._proves_secret(nonce, header.get("mac")):
+                        link.send({"k": "err", "i": header.get("i"), "e": {"type": "AuthError", "message": (
+                            "this socket belongs to a pythond daemon's session; only a peer that proves "
+                            "the session's secret (op auth) may use it")}})
+                        break
+                    authed = True
+                    self._take_control(link)
+                    link.send({"k": "res", "i": header.get("i"), "r": {}})
+                    continue
+                if not authed:
+                    authed = True  # no secret: an agent of an older daemon's protocol
+                    self._take_control(link)
                 if self.link is not link:
-                    # Garbage never gets this far (frames() raises), so a stray connection
-                    # cannot unseat the daemon; a real controller takes over here.
-                    with self.link_lock:
-                        old, self.link = self.link, link
-                    if old is not None:
-                        old.close()
+                    break  # a newer controller proved the secret: this one is done
                 self.dispatch(link, header, blobs)
         except (LinkError, OSError):
             pass
@@ -171,7 +211,7 @@ class Session:
         try:
             if handler is None:
                 raise ValueError("unknown op: %r" % (header.get("op"),))
-            if handler == self.op_exec:
+            if handler in self.deferring:
                 result, out_blobs = handler(header, blobs, (link, rid))
             else:
                 result, out_blobs = handler(header, blobs)
@@ -223,18 +263,35 @@ class Session:
             "memory": _rss_bytes(),
         }, ()
 
-    def op_vars(self, header, blobs):
-        names = public_names(self.ns)
-        if header.get("reprs"):
+    def op_vars(self, header, blobs, reply_to):
+        def names():
+            found = public_names(self.ns)
+            if not header.get("reprs"):
+                return {"vars": found}
             from pythond_agent.shortrepr import short_reprs
 
-            return {"vars": names, "reprs": short_reprs(self.ns, names)}, ()
-        return {"vars": names}, ()
+            return {"vars": found, "reprs": short_reprs(self.ns, found)}
 
-    def op_complete(self, header, blobs):
+        return self._introspect("vars", names, header, reply_to)
+
+    def op_complete(self, header, blobs, reply_to):
         from pythond_agent.complete import complete
 
-        return complete(self.ns, header.get("text", "")), ()
+        text = str(header.get("text", ""))
+        return self._introspect("completion of %r" % text[:80], lambda: complete(self.ns, text), header, reply_to)
+
+    def _introspect(self, what, fn, header, reply_to):
+        """Run fn (which may run user code) off this reader thread, with a deadline (introspect.py)."""
+        link, rid = reply_to
+
+        def reply(result, error):
+            if error is None:
+                link.send({"k": "res", "i": rid, "r": result})
+            else:
+                link.send({"k": "err", "i": rid, "e": {"type": type(error).__name__, "message": str(error)}})
+
+        self.introspector.run(what, fn, reply, header.get("timeout"))
+        return DEFERRED, ()
 
     def op_poll(self, header, blobs):
         cid = header.get("cell")
@@ -291,7 +348,14 @@ class Session:
             if cell.state != "queued" or cell.mode == "fork":
                 raise ValueError("cell %s is %s, not queued%s" % (
                     cell.id, cell.state, "; interrupt it with int" if cell.state == "running" else ""))
-            cell.state = "cancelled"  # run_cell reports it when it comes out of the queue
+            # Final at once: poll says "cancelled" and a waiting run gets its answer now;
+            # run_cell skips the cell when it comes out of the queue.
+            cell.ok, cell.ended_at, cell.state = False, time.time(), "cancelled"
+            note = "Cancelled: cancelled before it ran\n"
+            cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
+            # Like a traceback, the verdict is the cell's stderr output (what run and poll print).
+            self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [cell.add_output(STDERR, note.encode(), self.max_output)])
+            self._report_done(cell)
         return {"cell_id": cell.id, "cancelled": True}, ()
 
     def op_int(self, header, blobs):
@@ -340,12 +404,9 @@ class Session:
                 return self.repl.run_cell(cell)
             finally:
                 self.capture.separate_children()
-        with self.capture.lock:  # op_cancel marks queued cells under this lock
+        with self.capture.lock:  # op_cancel ends queued cells under this lock
             if cell.state == "cancelled":
-                cell.ok, cell.ended_at, cell.state = False, time.time(), "done"
-                cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": "Cancelled: cancelled before it ran\n"}
-                self._report_done(cell)
-                return
+                return  # already reported by op_cancel
             self.capture.drain()  # what came before the cell is not the cell's
             cell.state = "running"
             cell.started_at = time.time()
@@ -406,6 +467,21 @@ class Session:
             done.update(k="ev", ev="done", c=cell.id)
             self.send(done)
         self.cells.finished(cell)
+
+
+def _hang_up(link):
+    """End a link whose reader thread is blocked reading it: shutdown wakes that reader (with
+    EOF, and the peer with it), which then closes the fd itself. Closing the fd from here would
+    wake neither, and would free the fd's number for reuse under the reader's feet."""
+    try:
+        s = socket.socket(fileno=os.dup(link.rfd))
+    except OSError:
+        return
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def _rss_bytes():

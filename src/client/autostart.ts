@@ -1,21 +1,29 @@
 // Starting a daemon in the background when none answers: detached, logging to
 // <runtime>/daemon.log, and waited for until its socket answers.
-import { openSync, closeSync, readFileSync, constants } from "node:fs";
+import { openSync, closeSync, readFileSync, statSync, renameSync, constants } from "node:fs";
 import { join } from "node:path";
-import { runtimeDir } from "../util/paths.js";
+import { runtimeDir, daemonLogPath } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
 import { packageRoot } from "../util/package-root.js";
 import { ConnectError } from "./errors.js";
 import { probeSocket } from "../util/probe-socket.js";
+
+const DAEMON_LOG_MAX = 1024 * 1024;
 
 export function autostartAllowed(): boolean {
   return !/^(1|true|yes)$/i.test(process.env.PYTHOND_NO_AUTOSTART ?? "");
 }
 
 export async function startDaemonInBackground(sock: string, timeoutMs = 10_000): Promise<void> {
-  const dir = runtimeDir();
-  ensurePrivateDir(dir);
-  const logPath = join(dir, "daemon.log");
+  ensurePrivateDir(runtimeDir());
+  const logPath = daemonLogPath();
+  // Bounded: a daemon writes here only its start, stop and errors (access lines go to
+  // access.log alone), but many starts add up; the previous generation is kept as .1.
+  try {
+    if (statSync(logPath).size > DAEMON_LOG_MAX) renameSync(logPath, `${logPath}.1`);
+  } catch {
+    /* no log yet */
+  }
   // Loaded here, not at the top: node:child_process costs ~5 ms to load and every pysh call
   // would pay it, while only the rare no-daemon path needs it.
   const { spawn } = await import("node:child_process");

@@ -1,12 +1,15 @@
 // The access log: one ACCESS line per event, appended to <runtime>/access.log (0600, no
-// symlinks followed) and mirrored to stderr. Never holds tokens or code.
+// symlinks followed, moved to access.log.1 past PYTHOND_LOG_MAX) and mirrored to stderr for
+// supervisors -- unless stderr is that same runtime dir's daemon.log (a daemon pysh started in
+// the background), which would only store every line twice. Never holds tokens or code.
 // Lines are written in batches, at most FLUSH_MS after the event: two synchronous writes and
 // two stderr lines per request cost more than the rest of a daemon round trip (see
 // docs/PERFORMANCE.md). Stop and exit flush what is pending; only a SIGKILL can lose the last
 // FLUSH_MS of lines.
 import { join } from "node:path";
+import { fstatSync, statSync } from "node:fs";
 import { ensurePrivateDir } from "../util/private-dir.js";
-import { AppendFile } from "../util/append-file.js";
+import { AppendFile, logMaxBytes } from "../util/append-file.js";
 
 export interface AccessFields {
   event: string;
@@ -17,6 +20,17 @@ export interface AccessFields {
   status?: string;
   body_bytes?: number;
   detail?: string;
+}
+
+/** Is our stderr the file at daemonLog (where a client points a daemon it starts, autostart.ts)? */
+export function stderrIs(daemonLog: string): boolean {
+  try {
+    const a = fstatSync(2);
+    const b = statSync(daemonLog);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
 }
 
 const ORDER = ["conn_id", "peer", "cmd", "session", "status", "body_bytes", "detail"] as const;
@@ -46,7 +60,7 @@ export class AccessLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly dir: string, private readonly mirror = true) {
-    this.file = new AppendFile(join(dir, "access.log"));
+    this.file = new AppendFile(join(dir, "access.log"), { maxBytes: logMaxBytes(), rotatedHeader: "# [pythond: earlier lines are in access.log.1]\n" });
   }
 
   write(f: AccessFields): void {

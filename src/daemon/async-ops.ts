@@ -101,13 +101,15 @@ export async function interruptSession(s: Session, opts: { graceMs?: number; wai
       return { ...base, outcome: "stopped", stopped_ms: ms, namespace: "kept", message: `cell ${cellId} stopped (KeyboardInterrupt) after ${ms} ms; namespace kept` };
     }
     const pid = s.pid;
-    const note =
+    // The reason (the death reason of later errors, which add the advice themselves) ...
+    const reason =
       `cell ${cellId} ignored the interrupt for ${(graceMs / 1000).toFixed(1)} s (stuck in C code or ` +
       `catching KeyboardInterrupt); the daemon killed the session's agent (pid ${pid}); ` +
-      `the namespace did not survive -- pysh restart ${s.name}`;
-    s.killNote = note;
+      `the namespace did not survive`;
+    s.killNote = reason;
     await s.kill();
-    return { ...base, outcome: "escalated", namespace: "lost", message: note };
+    // ... and the one piece of advice for this report.
+    return { ...base, outcome: "escalated", namespace: "lost", message: `${reason} -- pysh restart ${s.name}` };
   });
   if (opts.wait === false) {
     escalation.catch(() => {});
@@ -150,13 +152,14 @@ async function pollWait(call: Call): Promise<unknown> {
 async function restartSession(ctx: DaemonContext, name: string, replay: boolean): Promise<Record<string, unknown>> {
   const old = ctx.table.find(name);
   if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
-  const o = old.spawnOptions;
+  // What `new` was given (kept in the agent's key file, so also for an adopted session).
+  const o = old.settings;
   const historyPath = old.checkpoint.historyPath;
   const s = await ctx.table.create(name, {
     replace: true,
-    python: o?.python ?? old.info.executable,
-    cwd: o?.cwd ?? old.info.cwd,
-    env: o?.env ? (Object.fromEntries(Object.entries(o.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined,
+    python: o.python ?? old.info.executable,
+    cwd: o.cwd ?? old.info.cwd,
+    env: o.env,
   });
   const result: Record<string, unknown> = { name: s.name, pid: s.pid, previous_pid: old.pid, python: s.info.executable, cwd: s.info.cwd };
   if (!replay) return result;

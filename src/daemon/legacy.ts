@@ -8,6 +8,7 @@ import { isValidName } from "./names.js";
 import { pyJson } from "../util/py-json.js";
 import { collectCell, pollCell } from "./cell-ops.js";
 import { interruptSession, legacyIntText, forkCell } from "./async-ops.js";
+import { noteBytes } from "./idle-gc.js";
 
 export interface LegacyCommand {
   cmd: string;
@@ -139,14 +140,14 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
       if (r.state === "unknown" || r.state === "evicted") return pyJson({ cell_id: args[1], status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" });
       const out: Record<string, unknown> = {
         cell_id: r.cell_id,
-        status: r.state === "done" ? "done" : "running",
+        status: r.state === "done" || r.state === "cancelled" ? r.state : "running",
         output: stripTrailingNewlines(r.output.toString("utf8")),
       };
       if (r.mode === "fork") {
         out.merged = (r as { merged?: string[] }).merged ?? [];
         out.skipped = (r as { skipped?: string[] }).skipped ?? [];
       }
-      if (r.state === "done" && r.ok === false) out.error = true;
+      if ((r.state === "done" || r.state === "cancelled") && r.ok === false) out.error = true;
       return pyJson(out);
     }
     case "status": {
@@ -217,7 +218,10 @@ export function serveLegacy(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): 
         status = "error";
       }
       ctx.log.write({ event: "result", conn_id: conn.id, peer: conn.peer, cmd: c.cmd, session, status });
-      if (reply !== null && ws.readyState === ws.OPEN) ws.send(reply);
+      if (reply !== null && ws.readyState === ws.OPEN) {
+        noteBytes(reply.length);
+        ws.send(reply);
+      }
       const after = conn.afterReply;
       conn.afterReply = undefined;
       after?.();

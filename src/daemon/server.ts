@@ -5,11 +5,13 @@ import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { socketPath, runtimeDir, agentDir } from "../util/paths.js";
+import { socketPath, runtimeDir, agentDir, daemonLogPath } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
-import { AccessLog } from "./access-log.js";
+import { AccessLog, stderrIs } from "./access-log.js";
 import { SessionTable } from "./session-table.js";
 import { InstanceLock, probeSocket, inodeOf, AlreadyRunningError } from "./instance.js";
+import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
+import { noteBytes } from "./idle-gc.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
@@ -64,12 +66,18 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   } catch (e) {
     throw new StartError((e as Error).message);
   }
+  const lockPath = `${sock}.lock`;
+  try {
+    checkSocketPaths(socketPathsOf(sock, lockPath));
+  } catch (e) {
+    throw new StartError((e as Error).message);
+  }
   let lock: InstanceLock;
   try {
-    lock = InstanceLock.acquire(`${sock}.lock`);
+    lock = await InstanceLock.acquire(lockPath);
   } catch (e) {
     if (e instanceof AlreadyRunningError) throw new StartError(`${e.message} on ${sock}`);
-    throw e;
+    throw new StartError(`cannot take the lock ${lockPath}: ${(e as Error).message}`);
   }
   try {
     if (existsSync(sock)) {
@@ -78,7 +86,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     }
     const agents = agentDir(sock);
     ensurePrivateDir(agents);
-    const log = new AccessLog(runtimeDir());
+    const log = new AccessLog(runtimeDir(), !stderrIs(daemonLogPath()));
     process.once("exit", () => log.flush());
     const table = new SessionTable({ agentDir: agents, maxSessions, maxOutput });
     await table.adoptAll();
@@ -130,6 +138,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       const conn: ConnInfo = { id: nextConn++, peer: remote?.peer ?? "", protocol: ws.protocol, ws };
       log.write({ event: "connect", conn_id: conn.id, peer: conn.peer });
       alive.add(ws);
+      ws.on("message", (data: Buffer) => noteBytes(data.length));
       ws.on("pong", () => alive.add(ws));
       ws.on("error", () => {});
       ws.on("close", () => log.write({ event: "disconnect", conn_id: conn.id, peer: conn.peer }));

@@ -4,6 +4,8 @@ import { readdirSync, unlinkSync, statSync, existsSync } from "node:fs";
 import { join, delimiter } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Session } from "../session/session.js";
+import { keyPathOf, removeKey } from "../session/agent-key.js";
+import { probeSocket } from "./instance.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { Spare, SPARE_NAME } from "./spare.js";
@@ -92,7 +94,7 @@ export class SessionTable {
     const pending = this.creating.get(name);
     if (pending) await pending.catch(() => {});
     const existing = this.sessions.get(name);
-    if (existing && existing.state === "alive" && !opts.replace) {
+    if (existing && existing.state !== "dead" && !opts.replace) {
       throw new DaemonError("exists", `session '${name}' already exists (pid ${existing.pid}); use --replace to discard it`);
     }
     if (!existing && this.sessions.size >= this.opts.maxSessions) {
@@ -121,6 +123,7 @@ export class SessionTable {
           cwd: opts.cwd,
           env: sessionEnv(opts.env),
           maxOutput: this.opts.maxOutput,
+          settings: { python: opts.python ?? defaultPython(), cwd: opts.cwd, env: opts.env },
         });
       } catch (e) {
         throw new DaemonError("start_failed", `failed to create session '${name}': ${(e as Error).message}`);
@@ -143,13 +146,18 @@ export class SessionTable {
     await s.kill();
   }
 
-  /** Re-adopt every agent whose socket is in agentDir; remove sockets nobody answers on. */
+  /** Re-adopt every agent whose socket is in agentDir (proving the secret in its key file);
+   * remove sockets nobody answers on, and key files whose socket is gone. */
   async adoptAll(): Promise<{ adopted: string[]; stale: number }> {
-    let files: string[] = [];
+    let all: string[] = [];
     try {
-      files = readdirSync(this.opts.agentDir).filter((f) => f.endsWith(".sock"));
+      all = readdirSync(this.opts.agentDir);
     } catch {
       return { adopted: [], stale: 0 };
+    }
+    const files = all.filter((f) => f.endsWith(".sock"));
+    for (const f of all) {
+      if (f.endsWith(".key") && !all.includes(f.replace(/\.key$/, ".sock"))) removeKey(join(this.opts.agentDir, f));
     }
     const adopted: string[] = [];
     let stale = 0;
@@ -171,13 +179,20 @@ export class SessionTable {
             this.sessions.set(keep.name, keep);
           } else this.sessions.set(s.name, s);
           adopted.push(s.name);
-        } catch {
+        } catch (e) {
+          if (await probeSocket(path, 1000)) {
+            // A live agent we cannot prove ourselves to (its key file is missing or garbled):
+            // never remove what keeps it findable; say so once.
+            process.stderr.write(`pythond: not adopting the agent at ${path}: ${(e as Error).message}; it is left running\n`);
+            return;
+          }
           stale++;
           try {
             unlinkSync(path);
           } catch {
             /* gone */
           }
+          removeKey(keyPathOf(path));
         }
       }),
     );

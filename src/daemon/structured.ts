@@ -10,6 +10,7 @@ import { pollCell, backgroundOutput } from "./cell-ops.js";
 import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
 import { throttle } from "./backpressure.js";
 import { LinkRemoteError } from "../link/link.js";
+import { noteBytes } from "./idle-gc.js";
 
 const throttled = new WeakMap<Call, Set<WebSocket>>();
 
@@ -189,6 +190,8 @@ function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof SessionDeadError) return { code: "session_dead", message: err.message };
   // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
   if (e instanceof LinkRemoteError && e.type === "ValueError") return { code: "bad_request", message: err.message };
+  // Completion or vars ran user code that did not return in time (agent/pythond_agent/introspect.py).
+  if (e instanceof LinkRemoteError && /^Introspection(Timeout|Busy)$/.test(e.type)) return { code: "timeout", message: err.message };
   return { code: "internal", message: err?.message ?? String(e) };
 }
 
@@ -208,7 +211,10 @@ export function parseRequest(text: string): Request {
 
 export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo, extraOps: Record<string, Op> = {}): void {
   const send = (obj: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(obj));
+    if (ws.readyState !== ws.OPEN) return;
+    const text = JSON.stringify(obj);
+    noteBytes(text.length);
+    ws.send(text);
   };
   ws.on("message", async (data, isBinary) => {
     if (conn.onMessage?.(data as Buffer, isBinary)) return;
@@ -241,6 +247,7 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
         const head = Buffer.allocUnsafe(5);
         head.writeUInt32BE(req.id, 0);
         head.writeUInt8(stream, 4);
+        noteBytes(chunk.length);
         ws.send(Buffer.concat([head, chunk]), { binary: true });
       },
       event(name, fields) {

@@ -1,7 +1,7 @@
 // The daemon's handle on one session agent: starting or adopting it, sending cells and
 // control requests, routing its output/done events to whoever waits on each cell.
-import { connect, type Socket } from "node:net";
-import { unlinkSync } from "node:fs";
+import type { Socket } from "node:net";
+import { unlinkSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomHex } from "../util/random.js";
@@ -10,7 +10,12 @@ import type { Frame } from "../link/frame.js";
 import { startAgent } from "../bootstrap/spawn.js";
 import { rememberCode } from "../bootstrap/code-cache.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
-import { sessionStateDir } from "../util/paths.js";
+import { sessionStateDir, agentSocketName } from "../util/paths.js";
+import { openAgentLink, type Hello } from "./agent-link.js";
+import { keyPathOf, writeKey, readKey, removeKey, type AgentKey, type SessionSettings } from "./agent-key.js";
+
+export type { Hello } from "./agent-link.js";
+export type { SessionSettings } from "./agent-key.js";
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -73,16 +78,6 @@ interface LastWords {
 /** Lost cells kept per dead session for poll (their output is capped like session.log's). */
 const LOST_CELLS_KEPT = 16;
 
-export interface Hello {
-  name: string;
-  pid: number;
-  python: string;
-  executable: string;
-  cwd: string;
-  started: number;
-  socket: string;
-}
-
 export interface SpawnSessionOptions {
   name: string;
   python: string;
@@ -91,9 +86,29 @@ export interface SpawnSessionOptions {
   env?: NodeJS.ProcessEnv;
   maxOutput: number;
   timeoutMs?: number;
+  /** What `new` was given, kept in the agent's key file for restart after re-adoption. */
+  settings?: SessionSettings;
 }
 
-/** The session's agent is gone; the message is pythond 0.4's ("session 'w' dead -- new w to restart"). */
+/** At most this many regained links per minute: past that, something else keeps taking the agent. */
+const MAX_REGAINS_PER_MIN = 3;
+
+/** Alive and not a zombie (a zombie's pid still answers kill 0). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return !/^\S+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return true; // no /proc (macOS): kill 0 is all we have
+  }
+}
+
+/** The session's agent is gone (or out of this daemon's reach); the message says why and what to do. */
 export class SessionDeadError extends Error {
   override name = "SessionDeadError";
 }
@@ -142,32 +157,17 @@ function lastWords(path: string, timeoutMs: number): Promise<LastWords | undefin
   });
 }
 
-function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(path);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
 export class Session {
-  state: "alive" | "dead" = "alive";
+  /** "lost": the agent lives on but this daemon could not regain its link (never called dead). */
+  state: "alive" | "dead" | "lost" = "alive";
   deathReason = "";
   lastActivity = Date.now();
   /** Set before a deliberate kill (e.g. interrupt escalation): becomes the death reason. */
   killNote?: string;
   /** How this session was started (undefined for an agent adopted from a previous daemon). */
   spawnOptions?: SpawnSessionOptions;
+  /** What `new` was given (from the key file for an adopted agent): what restart reuses. */
+  settings: SessionSettings = {};
   checkpoint: Checkpoint;
   private readonly watches = new Map<string, CellWatch>();
   /** Cells in flight when the agent died, newest last (poll of a dead session). */
@@ -176,13 +176,20 @@ export class Session {
   lastBackground: { stream: number; data: Buffer }[] = [];
   /** Per stream, the offset after the last byte of output received (frames' "o"). */
   private readonly received: Record<number, number> = { [STDOUT]: 0, [STDERR]: 0 };
-  /** Set by kill(): the agent is ended on purpose, so there are no last words to collect. */
-  private ending = false;
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
   private sock?: Socket;
   private child?: ChildProcess;
   private exitNote = "";
+  /** The agent's secret (hex), proved on every connection to its socket. */
+  private secret?: string;
+  /** Set when we end the link on purpose (kill, detach): its close is no loss, and there are
+   * no last words to collect. */
+  private closing = false;
+  /** While a dropped link is being regained: resolves true if it was. */
+  private regaining?: Promise<boolean>;
+  private regainTimes: number[] = [];
+  private replacedNote = false;
   /** Set by the attach feature: PTY screen bytes from the agent; `end` is the byte offset after them. */
   onScreen?: (data: Buffer, end: number) => void;
 
@@ -198,12 +205,24 @@ export class Session {
   }
 
   static async spawn(opts: SpawnSessionOptions): Promise<Session> {
-    const socketFile = join(opts.agentDir, `${randomHex(4)}.sock`);
-    const started = await startAgent(
-      [opts.python],
-      { mode: "session", name: opts.name, socket: socketFile, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
-      { env: opts.env, cwd: opts.cwd, detached: true, endInput: true, timeoutMs: opts.timeoutMs ?? 15_000 },
-    );
+    const socketFile = join(opts.agentDir, agentSocketName(randomHex(4)));
+    // The secret goes to the agent over the bootstrap pipe and into the 0600 key file (for a
+    // daemon that re-adopts the agent); never into argv, env or a log.
+    const secret = randomHex(32);
+    const keyFile = keyPathOf(socketFile);
+    const settings = opts.settings ?? { python: opts.python, cwd: opts.cwd };
+    writeKey(keyFile, { secret, settings });
+    let started;
+    try {
+      started = await startAgent(
+        [opts.python],
+        { mode: "session", name: opts.name, socket: socketFile, secret, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
+        { env: opts.env, cwd: opts.cwd, detached: true, endInput: true, timeoutMs: opts.timeoutMs ?? 15_000 },
+      );
+    } catch (e) {
+      removeKey(keyFile);
+      throw e;
+    }
     const child = started.child;
     const hello = await new Promise<Hello>((resolve, reject) => {
       const boot = new Link(started.stdout, undefined, {
@@ -219,7 +238,7 @@ export class Session {
     });
     child.stderr?.destroy();
     child.unref();
-    const session = await Session.attach(hello.socket, opts.timeoutMs ?? 15_000);
+    const session = await Session.attach(hello.socket, opts.timeoutMs ?? 15_000, { secret, settings });
     session.child = child;
     session.spawnOptions = opts;
     child.once("exit", (code, signal) => {
@@ -228,44 +247,45 @@ export class Session {
     return session;
   }
 
-  /** Connect to a live agent's private socket (a new session, or one a previous daemon left). */
-  static async attach(socketFile: string, timeoutMs = 5000): Promise<Session> {
-    const sock = await connectUnix(socketFile, timeoutMs);
-    return new Promise<Session>((resolve, reject) => {
-      let session: Session | undefined;
-      const timer = setTimeout(() => {
-        link.shutdown(new Error("agent sent no hello"));
-      }, timeoutMs);
-      const link = new Link(sock, sock, {
-        onEvent: (f) => {
-          if (!session) {
-            clearTimeout(timer);
-            if (f.header.k !== "hello") {
-              link.shutdown(new Error(`agent sent ${String(f.header.k)} before hello`));
-              return;
-            }
-            session = new Session(f.header as unknown as Hello);
-            session.link = link;
-            session.sock = sock;
-            // Our first request makes us the agent's controller (its events come to us).
-            link.request("adopt", {}, [], { timeoutMs }).then(() => resolve(session!), reject);
-            return;
-          }
-          session.onEvent(f);
-        },
-        onClose: (err) => {
-          clearTimeout(timer);
-          if (session) session.onLinkClosed(err);
-          else reject(err ?? new Error("agent closed the connection before its hello"));
-        },
-      });
+  /** Become the controller of a live agent (a new session, or one a previous daemon left);
+   * its key file gives the secret to prove, unless the caller has it. */
+  static async attach(socketFile: string, timeoutMs = 5000, given?: AgentKey): Promise<Session> {
+    let key = given;
+    let keyError = "";
+    if (!key) {
+      try {
+        key = readKey(keyPathOf(socketFile));
+      } catch (e) {
+        keyError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `${keyPathOf(socketFile)} is missing` : (e as Error).message;
+      }
+    }
+    const secret = () => {
+      if (key) return key.secret;
+      throw new Error(`cannot prove this daemon owns the agent at ${socketFile}: ${keyError}`);
+    };
+    let session: Session | undefined;
+    const opened = await openAgentLink(socketFile, secret, timeoutMs, {
+      hello: (h) => {
+        session = new Session(h);
+        session.secret = key?.secret;
+        session.settings = key?.settings ?? {};
+      },
+      event: (f) => session!.onEvent(f),
+      closed: (err) => session!.onLinkClosed(err),
     });
+    session!.link = opened.link;
+    session!.sock = opened.sock;
+    return session!;
   }
 
   private onEvent(f: Frame): void {
     const h = f.header;
     const cellId = h.c as string | null;
     const watch = cellId ? this.watches.get(cellId) : undefined;
+    if (h.ev === "replaced") {
+      this.replacedNote = true; // another peer proved our secret and took the agent
+      return;
+    }
     if (h.ev === "screen") {
       this.onScreen?.(f.blobs[0] ?? Buffer.alloc(0), Number(h.o));
       return;
@@ -304,7 +324,68 @@ export class Session {
   }
 
   private onLinkClosed(err: Error | null): void {
-    if (this.state === "dead") return;
+    if (this.state !== "alive") return;
+    if (this.closing) return this.declareDead(err); // the kill we asked for (killNote says why)
+    // Never call a live session dead: if the agent lives, take its link back (we hold the secret).
+    const now = Date.now();
+    this.regainTimes = this.regainTimes.filter((t) => now - t < 60_000);
+    if (processAlive(this.pid) && this.regainTimes.length < MAX_REGAINS_PER_MIN) {
+      this.regainTimes.push(now);
+      const why = this.replacedNote ? "another peer holding the session's secret took the agent" : (err?.message ?? "the agent closed the link");
+      this.replacedNote = false;
+      this.regaining = this.regain().then((ok) => {
+        this.regaining = undefined;
+        if (!ok) this.declareGone(new Error(why));
+        return ok;
+      });
+      return;
+    }
+    this.declareGone(err);
+  }
+
+  /** Connect again to our agent (same pid), prove the secret, become its controller again. */
+  private async regain(): Promise<boolean> {
+    for (let attempt = 0; attempt < 3 && !this.closing; attempt++) {
+      try {
+        const opened = await openAgentLink(this.info.socket, () => this.secret ?? "", 3000, {
+          hello: (h) => {
+            if (h.pid !== this.pid) throw new Error(`another agent (pid ${h.pid}) answers at ${this.info.socket}`);
+          },
+          event: (f) => this.onEvent(f),
+          closed: (e) => {
+            if (this.link === opened.link) this.onLinkClosed(e);
+          },
+        });
+        if (this.closing) {
+          opened.link.shutdown(null);
+          return false;
+        }
+        this.link = opened.link;
+        this.sock = opened.sock;
+        return true;
+      } catch {
+        if (!processAlive(this.pid)) return false;
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      }
+    }
+    return false;
+  }
+
+  /** The link is gone for good: dead if the agent is, else "lost" (its namespace lives on). */
+  private declareGone(err: Error | null): void {
+    if (this.state !== "alive") return;
+    if (processAlive(this.pid) && !this.exitNote && !this.killNote) {
+      this.state = "lost";
+      this.deathReason = `its agent (pid ${this.pid}) is alive, but this daemon lost its link: ${err?.message ?? "closed"}`;
+      this.announceGone(
+        `session '${this.name}' unreachable (${this.deathReason}) -- pyctl restart re-adopts it with its namespace`,
+      );
+      return;
+    }
+    this.declareDead(err);
+  }
+
+  private declareDead(err: Error | null): void {
     this.state = "dead";
     void this.die(err);
   }
@@ -315,7 +396,7 @@ export class Session {
    * sees a crashing cell's output before the error.
    */
   private async die(err: Error | null): Promise<void> {
-    const last = this.ending ? undefined : await lastWords(this.info.socket, 2000);
+    const last = this.closing ? undefined : await lastWords(this.info.socket, 2000);
     if (last) {
       const watch = last.cell ? this.watches.get(last.cell) : undefined;
       for (const chunk of last.chunks) {
@@ -331,23 +412,32 @@ export class Session {
       await new Promise((r) => setTimeout(r, 30)); // an old agent: its exit event may trail the close
     }
     this.deathReason = this.killNote || last?.reason || this.exitNote || (err ? err.message : "agent closed its connection");
-    const reason = `session '${this.name}' dead (${this.deathReason}) -- new ${this.name} to restart`;
+    const reason = this.deadMessage();
     for (const [cellId, w] of this.watches) {
       this.lostCells.set(cellId, { cell_id: cellId, mode: w.mode, output: Buffer.concat(w.log), reason });
-      if (w.mode !== "replay" && !this.ending) {
+      if (w.mode !== "replay" && !this.closing) {
         const output = Buffer.concat(w.log).toString("utf8") + `\n[pythond: ${reason}]`;
         this.checkpoint.record(w.code, false, output, w.logDropped);
       }
-      for (const l of w.listeners) l.lost?.(reason);
     }
     while (this.lostCells.size > LOST_CELLS_KEPT) this.lostCells.delete(this.lostCells.keys().next().value as string);
-    if (this.lastBackground.length && !this.ending) {
+    if (this.lastBackground.length && !this.closing) {
       const text = Buffer.concat(this.lastBackground.map((c) => c.data)).toString("utf8");
       this.checkpoint.record("# (output of no cell, written before the session died)", false, text + `\n[pythond: ${reason}]`);
     }
+    this.announceGone(reason);
+  }
+
+  private announceGone(message: string): void {
+    for (const [, w] of this.watches) for (const l of w.listeners) l.lost?.(message);
     this.watches.clear();
-    this.deathMessage = reason;
-    for (const f of this.deathListeners) f(reason);
+    this.deathMessage = message;
+    for (const f of this.deathListeners) f(message);
+  }
+
+  /** After a dropped link: true once it was regained (the agent kept our cells), false if not. */
+  private async regained(): Promise<boolean> {
+    return this.regaining ? await this.regaining : false;
   }
 
   /** The full death message (with its reason) once known; a moment after the link closes. */
@@ -371,17 +461,22 @@ export class Session {
     this.deathListeners.add(f);
   }
 
+  /** Not usable through this daemon: its agent is dead, or alive but out of reach ("lost"). */
   isDead(): boolean {
-    return this.state === "dead";
+    return this.state !== "alive";
   }
 
+  /** Why the session cannot be used, with the one thing to do that keeps what can be kept. */
   deadMessage(): string {
-    return `session '${this.name}' dead -- new ${this.name} to restart`;
+    if (this.deathMessage) return this.deathMessage;
+    const why = this.deathReason ? ` (${this.deathReason})` : "";
+    return `session '${this.name}' dead${why} -- pysh restart ${this.name} starts it again with the same --python, --cwd and --env`;
   }
 
   /** Queue a cell; the listener sees its output and end. Resolves once the agent accepted it. */
   async exec(code: string, mode: "run" | "fire" | string, listener?: CellListener, cellId = newCellId()): Promise<{ cell_id: string; seq: number }> {
-    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
+    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     const watch: CellWatch = { code, mode, listeners: new Set(listener ? [listener] : []), log: [], logBytes: 0, logDropped: 0 };
     this.watches.set(cellId, watch);
@@ -389,9 +484,14 @@ export class Session {
       const reply = await this.link.request("exec", { cell: cellId, mode }, [Buffer.from(code, "utf8")]);
       return reply.result;
     } catch (e) {
+      // The link dropped and was regained: the agent may have taken the cell before it did.
+      const again = await this.regained();
+      const rec = again ? await this.cellRecord(cellId) : undefined;
+      if (rec) return { cell_id: cellId, seq: rec.seq };
       // A death is reported after its last words, which go to this cell's watch (die()).
-      if (this.isDead()) throw await this.deathError();
+      if (!again && this.isDead()) throw await this.deathError();
       this.watches.delete(cellId);
+      if (again) return this.exec(code, mode, listener, cellId); // it never got there: send it again
       throw e;
     }
   }
@@ -402,7 +502,8 @@ export class Session {
    * session dies first.
    */
   async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId(), stdin?: string): Promise<CellResult> {
-    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
+    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     // An agent started by an older pythond (re-adopted after an upgrade) does not know "wait":
     // it acknowledges at once and reports the end as a done event, which this listener takes.
@@ -417,14 +518,33 @@ export class Session {
       if (stdin !== undefined) blobs.push(Buffer.from(stdin, "utf8")); // the cell's sys.stdin
       const reply = await this.link.request("exec", stdin === undefined ? { cell: cellId, mode, wait: true } : { cell: cellId, mode, wait: true, stdin: true }, blobs);
       const result = reply.result as CellResult;
-      if (result?.state !== "done") return await endedByEvent;
+      if (result?.state !== "done" && result?.state !== "cancelled") return await endedByEvent;
       this.cellEnded(result);
       return result;
     } catch (e) {
+      // The link dropped and was regained: the cell lives on in the agent (or already ended).
+      const again = await this.regained();
+      const rec = again ? await this.cellRecord(cellId) : undefined;
+      if (rec && (rec.state === "done" || rec.state === "cancelled")) {
+        this.cellEnded(rec);
+        return rec;
+      }
+      if (rec) return await endedByEvent;
       // A death is reported after its last words, which go to this cell's watch (die()).
-      if (this.isDead()) throw await this.deathError();
+      if (!again && this.isDead()) throw await this.deathError();
       this.watches.delete(cellId);
+      if (again) return this.run(code, mode, output, cellId, stdin); // it never got there: send it again
       throw e;
+    }
+  }
+
+  /** What the agent knows of a cell (its poll record), or undefined if it never got it. */
+  private async cellRecord(cellId: string): Promise<CellResult | undefined> {
+    try {
+      const r = (await this.link.request("poll", { cell: cellId }, [], { timeoutMs: 5000 })).result as CellResult;
+      return r.state === "unknown" || r.state === "evicted" ? undefined : r;
+    } catch {
+      return undefined;
     }
   }
 
@@ -446,17 +566,19 @@ export class Session {
   }
 
   async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000, blobs: readonly Uint8Array[] = []): Promise<Reply> {
-    if (this.state === "dead") throw new SessionDeadError(this.deadMessage());
+    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     try {
       return await this.link.request(op, fields, blobs, { timeoutMs });
     } catch (e) {
-      throw this.isDead() ? new SessionDeadError(this.deadMessage()) : e;
+      if (await this.regained()) return await this.link.request(op, fields, blobs, { timeoutMs });
+      throw this.isDead() ? await this.deathError() : e;
     }
   }
 
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
   async kill(): Promise<void> {
-    this.ending = true;
+    this.closing = true;
     this.checkpoint.close();
     const alive = () => {
       try {
@@ -498,6 +620,7 @@ export class Session {
     } catch {
       /* already gone */
     }
+    removeKey(keyPathOf(this.info.socket));
     this.state = "dead";
     this.deathReason = this.killNote ?? "killed";
   }
@@ -512,6 +635,7 @@ export class Session {
 
   /** Drop the connection but leave the agent running (daemon restart). */
   detach(): void {
+    this.closing = true;
     this.state = "dead";
     this.deathReason = "detached";
     this.link.shutdown(null);

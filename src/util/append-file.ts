@@ -2,17 +2,33 @@
 // Logs are written on every request, so re-opening each time cost two syscalls per line;
 // if the file is removed or replaced (log rotation), the next write after a second notices
 // and opens the new one.
-import { openSync, writeSync, closeSync, statSync, fstatSync, constants } from "node:fs";
+// Bounded: a write that would take the file past maxBytes first moves it to <path>.1 (the one
+// older generation kept, replacing the previous one) and starts a new file, headed by
+// `rotatedHeader` if given (a marker saying where the older lines went).
+import { openSync, writeSync, closeSync, statSync, fstatSync, renameSync, constants } from "node:fs";
 
 const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const RECHECK_MS = 1000;
+export const DEFAULT_LOG_MAX = 16 * 1024 * 1024;
+
+/** The size cap of pythond's logs: PYTHOND_LOG_MAX bytes (at least 4 KiB), default 16 MiB. */
+export function logMaxBytes(): number {
+  const n = Number(process.env.PYTHOND_LOG_MAX);
+  return Number.isInteger(n) && n >= 4096 ? n : DEFAULT_LOG_MAX;
+}
+
+export interface AppendFileOptions {
+  maxBytes?: number;
+  rotatedHeader?: string;
+}
 
 export class AppendFile {
   private fd: number | undefined;
   private ino = 0;
+  private size = 0;
   private checkedAt = 0;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly opts: AppendFileOptions = {}) {}
 
   /** Append text; throws what open/write throw (callers decide whether logging may fail). */
   write(text: string): void {
@@ -27,12 +43,28 @@ export class AppendFile {
       }
       if (current !== this.ino) this.close();
     }
-    if (this.fd === undefined) {
-      this.fd = openSync(this.path, FLAGS, 0o600);
-      this.ino = fstatSync(this.fd).ino;
-      this.checkedAt = now;
+    if (this.fd === undefined) this.open(now);
+    const bytes = Buffer.byteLength(text);
+    const max = this.opts.maxBytes;
+    if (max !== undefined && this.size > 0 && this.size + bytes > max) {
+      this.close();
+      renameSync(this.path, `${this.path}.1`);
+      this.open(now);
+      if (this.opts.rotatedHeader) this.append(this.opts.rotatedHeader);
     }
-    writeSync(this.fd, text);
+    this.append(text);
+  }
+
+  private open(now: number): void {
+    this.fd = openSync(this.path, FLAGS, 0o600);
+    const st = fstatSync(this.fd);
+    this.ino = st.ino;
+    this.size = st.size;
+    this.checkedAt = now;
+  }
+
+  private append(text: string): void {
+    this.size += writeSync(this.fd!, text);
   }
 
   close(): void {

@@ -36,6 +36,17 @@ export function agentDir(sock: string): string {
   return `${sock}.d`;
 }
 
+/** An agent's socket file in agentDir: 8 hex digits (session.ts), so every one is this long. */
+export function agentSocketName(id: string): string {
+  return `${id}.sock`;
+}
+export const AGENT_SOCKET_SAMPLE = agentSocketName("0".repeat(8));
+
+/** Where a daemon started in the background by a client writes its stdout and stderr. */
+export function daemonLogPath(): string {
+  return join(runtimeDir(), "daemon.log");
+}
+
 export function stateDir(): string {
   return join(process.env.HOME || homedir(), ".pythond");
 }

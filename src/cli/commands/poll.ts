@@ -8,10 +8,10 @@ const DAY = 24 * 3600;
 
 export const HELP = `usage: ${USAGE}
 
-Prints {"cell_id", "status": "running"|"done", "output"} as pythond 0.4 did,
-with "error": true for a failed cell; {"status": "idle"} if there are no cells.
-A cell the session died in has "status": "dead" (its output kept up to the end),
-then the reason on stderr, exit 1.
+Prints {"cell_id", "status": "running"|"done"|"cancelled", "output"} as pythond
+0.4 did, with "error": true for a failed or cancelled cell; {"status": "idle"} if
+there are no cells. A cell the session died in has "status": "dead" (its output
+kept up to the end), then the reason on stderr, exit 1.
 Fork cells add "merged" and "skipped" (the names merged back / left out).
   --wait [SECONDS]  block until the cell is done (at most SECONDS, default 24 h);
                     exit 124 if it is still running when the wait ends
@@ -27,7 +27,7 @@ export const poll = verb({ usage: USAGE, help: HELP, options: { "--wait": "secon
   return withClient(async (client) => {
     const r = await client.request("poll", { session, cell, wait });
     const timedOut = wait !== undefined && (r.state === "running" || r.state === "queued");
-    const failed = r.state === "done" && r.ok === false;
+    const failed = (r.state === "done" && r.ok === false) || r.state === "cancelled";
     if (json) return out(JSON.stringify(r)), timedOut ? 124 : failed || r.state === "unknown" || r.state === "evicted" ? EXIT_ERROR : EXIT_OK;
     if (r.state === "idle") return out(pyJson({ status: "idle" })), EXIT_OK;
     if (r.state === "unknown" || r.state === "evicted") {
@@ -40,7 +40,8 @@ export const poll = verb({ usage: USAGE, help: HELP, options: { "--wait": "secon
       process.stderr.write(`ERR ${r.error?.message ?? "session dead"}\n`);
       return EXIT_ERROR;
     }
-    const reply: Record<string, unknown> = { cell_id: r.cell_id, status: r.state === "done" ? "done" : "running", output: String(r.output).replace(/\n+$/, "") };
+    const status = r.state === "done" || r.state === "cancelled" ? r.state : "running";
+    const reply: Record<string, unknown> = { cell_id: r.cell_id, status, output: String(r.output).replace(/\n+$/, "") };
     if (r.mode === "fork") {
       reply.merged = r.merged ?? [];
       reply.skipped = r.skipped ?? [];
