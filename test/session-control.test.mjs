@@ -170,3 +170,53 @@ test("a garbled key file: the agent is not adopted, nor is its socket removed; t
   assert.match((await d.pyctl("restart")).stdout, /^OK restarted \(1 session re-adopted\)/);
   assert.equal((await d.pysh("run", "s", "kept")).stdout, "yes\n");
 });
+
+test("a dead agent's keeper hands its last words only to a peer proving the secret", async () => {
+  const d = make();
+  const daemon = await d.start();
+  assert.equal((await d.pysh("new", "s")).code, 0);
+  const { path, pid } = await sessionSocket(d, "s");
+  const { secret } = JSON.parse(readFileSync(path.replace(/\.sock$/, ".key"), "utf8"));
+  // With its daemon gone, the interpreter writes and dies: only the keeper holds the words.
+  daemon.kill("SIGKILL");
+  await new Promise((r) => daemon.once("exit", r));
+  const writer = await rawAgent(path); // the interpreter still answers: prove, then run a crash
+  const hello = await writer.next();
+  writer.send({ k: "req", i: 1, op: "auth", mac: createHmac("sha256", Buffer.from(secret, "hex")).update(hello.nonce).digest("hex") });
+  assert.equal((await writer.next()).k, "res");
+  writer.send({ k: "req", i: 2, op: "adopt" });
+  assert.equal((await writer.next()).k, "res");
+  const code = Buffer.from('import os\nos.write(1, b"kept words")\nos._exit(3)');
+  const h = Buffer.from(JSON.stringify({ k: "req", i: 3, op: "exec", cell: "0123456789ab", mode: "run", wait: true, b: [code.length] }));
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(4 + h.length + code.length, 0);
+  head.writeUInt32BE(h.length, 4);
+  writer.sock.write(Buffer.concat([head, h, code]));
+  for (let f = await writer.next(); f !== null; f = await writer.next());
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((r) => setTimeout(r, 50));
+    } catch {
+      break; // the interpreter is gone; its keeper now answers on the socket
+    }
+  }
+
+  // A peer without the secret gets the keeper's challenge and a refusal, not the words.
+  const stray = await rawAgent(path);
+  const challenge = await stray.next();
+  assert.deepEqual([challenge.k, challenge.last], ["hello", true]);
+  stray.send({ k: "req", i: 1, op: "auth", mac: "0".repeat(64) });
+  assert.equal((await stray.next()).e.type, "AuthError");
+  assert.equal(await stray.next(), null, "the keeper hangs up without the report");
+
+  // The holder of the secret still gets them.
+  const owner = await rawAgent(path);
+  const again = await owner.next();
+  owner.send({ k: "req", i: 1, op: "auth", mac: createHmac("sha256", Buffer.from(secret, "hex")).update(again.nonce).digest("hex") });
+  assert.equal((await owner.next()).k, "res");
+  const last = await owner.next();
+  assert.equal(last.k, "last");
+  assert.match(last.reason, /status 3/);
+});

@@ -24,10 +24,12 @@ import struct
 import sys
 import time
 
-from pythond_agent.link import Link
+from pythond_agent.link import Link, LinkError
 
 # How long a keeper waits for a controller to collect the last words (a daemon may be down).
 WAIT_S = float(os.environ.get("PYTHOND_KEEPER_WAIT", "600"))
+# How long a peer that connected has to prove the session's secret.
+PROOF_WAIT_S = 5
 _MAX = 4 << 20  # per pipe; a pipe holds 1 MiB (capture.py), so this is only a bound
 _ID_MAX = 63
 
@@ -103,7 +105,7 @@ class Handle:
         return pids
 
 
-def fork(pipes, server, socket_path, close_fds):
+def fork(pipes, server, socket_path, close_fds, secret=None):
     """Split into keeper (the parent, never returns) and interpreter (returns its Handle).
 
     The interpreter gets a process group of its own: the daemon's kill of the session's group
@@ -121,7 +123,7 @@ def fork(pipes, server, socket_path, close_fds):
         return Handle(mark, theirs)
     try:
         theirs.close()
-        _keep(pid, pipes, server, socket_path, mark, close_fds, ours)
+        _keep(pid, pipes, server, socket_path, mark, close_fds, ours, secret)
     finally:
         os._exit(0)
 
@@ -191,7 +193,7 @@ def _take_pipes(channel, pipes):
             p.sock.close()
 
 
-def _keep(child, pipes, server, socket_path, mark, close_fds, channel):
+def _keep(child, pipes, server, socket_path, mark, close_fds, channel, secret):
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
     for fd in close_fds:
@@ -228,16 +230,44 @@ def _keep(child, pipes, server, socket_path, mark, close_fds, channel):
             time.sleep(0.05)
             continue
         conn.settimeout(None)
+        # A peer that says nothing must not hold the report hostage: reads give up after 5 s.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", PROOF_WAIT_S, 0))
         fd = conn.detach()
         link = Link(fd, fd)
-        link.send(dict(header), blobs)
+        try:
+            proved = secret is None or _proves_secret(link, secret)
+            if proved:
+                link.send(dict(header), blobs)
+        except (OSError, LinkError):
+            proved = False
         link.close()
-        break
+        if proved:
+            break
     if _ours(socket_path, ino):
         try:
             os.unlink(socket_path)
         except OSError:
             pass
+
+
+def _proves_secret(link, secret):
+    """Only the daemon holding the session's secret gets the last words (as only it may control
+    the live agent, session.py): a stray connection must not take them away from it."""
+    import hashlib
+    import hmac
+
+    nonce = os.urandom(16).hex()
+    link.send({"k": "hello", "v": 1, "nonce": nonce, "auth": "hmac-sha256", "last": True})
+    for header, _ in link.frames():
+        mac = header.get("mac")
+        expected = hmac.new(secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()
+        ok = header.get("op") == "auth" and isinstance(mac, str) and mac.isascii() and hmac.compare_digest(expected, mac)
+        if ok:
+            link.send({"k": "res", "i": header.get("i"), "r": {}})
+        else:
+            link.send({"k": "err", "i": header.get("i"), "e": {"type": "AuthError", "message": "only the session's daemon may collect its last words"}})
+        return ok
+    return False
 
 
 def _ours(path, ino):

@@ -501,7 +501,8 @@ def main(pin, pout, config):
         pipes = open_pipes()
         from pythond_agent import keeper
 
-        handle = keeper.fork(pipes, server, config["socket"], (pin, pout))  # returns in the child
+        secret = bytes.fromhex(config["secret"]) if config.get("secret") else None
+        handle = keeper.fork(pipes, server, config["socket"], (pin, pout), secret)  # returns in the child
         session = Session(config, server, pipes, handle)
     except BaseException as e:  # tell the daemon why, instead of a bare EOF
         import traceback

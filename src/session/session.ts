@@ -1,6 +1,6 @@
 // The daemon's handle on one session agent: starting or adopting it, sending cells and
 // control requests, routing its output/done events to whoever waits on each cell.
-import type { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { unlinkSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -12,7 +12,7 @@ import { rememberCode } from "../bootstrap/code-cache.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
 import { sessionStateDir, agentSocketName } from "../util/paths.js";
 import { openAgentLink, type Hello } from "./agent-link.js";
-import { keyPathOf, writeKey, readKey, removeKey, type AgentKey, type SessionSettings } from "./agent-key.js";
+import { keyPathOf, writeKey, readKey, removeKey, proof, type AgentKey, type SessionSettings } from "./agent-key.js";
 
 export type { Hello } from "./agent-link.js";
 export type { SessionSettings } from "./agent-key.js";
@@ -122,7 +122,7 @@ export function newCellId(): string {
  * socket with what the capture pipes still held and the exit status. undefined if nobody
  * answers so (an agent from an older pythond, a session ended on purpose, a live agent).
  */
-function lastWords(path: string, timeoutMs: number): Promise<LastWords | undefined> {
+function lastWords(path: string, timeoutMs: number, secret: string | undefined): Promise<LastWords | undefined> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (v: LastWords | undefined) => {
@@ -141,6 +141,12 @@ function lastWords(path: string, timeoutMs: number): Promise<LastWords | undefin
       link = new Link(sock, sock, {
         onEvent: (f) => {
           const h = f.header;
+          if (h.k === "hello" && h.last === true && typeof h.nonce === "string") {
+            // The keeper hands the last words only to the holder of the session's secret.
+            if (!secret) return done(undefined);
+            link!.request("auth", { mac: proof(secret, h.nonce) }, [], { timeoutMs }).catch(() => done(undefined));
+            return;
+          }
           if (h.k !== "last") return done(undefined);
           const streams = Array.isArray(h.s) ? (h.s as unknown[]) : [];
           const offsets = Array.isArray(h.o) ? (h.o as unknown[]) : [];
@@ -396,7 +402,7 @@ export class Session {
    * sees a crashing cell's output before the error.
    */
   private async die(err: Error | null): Promise<void> {
-    const last = this.closing ? undefined : await lastWords(this.info.socket, 2000);
+    const last = this.closing ? undefined : await lastWords(this.info.socket, 2000, this.secret);
     if (last) {
       const watch = last.cell ? this.watches.get(last.cell) : undefined;
       for (const chunk of last.chunks) {
