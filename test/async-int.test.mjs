@@ -3,6 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startDaemon, bin } from "./helpers/async-daemon.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +74,12 @@ test("int stops a sleeping fire cell; poll shows the KeyboardInterrupt", async (
 test("cancel drops queued cells (fire, and a run another client waits for); a running one needs int", async (t) => {
   const d = await startDaemon(t);
   await d.pysh("new", "w");
-  const first = JSON.parse((await d.pysh("fire", "w", "import time\ntime.sleep(1.5)\na = 1")).stdout);
+  // The first cell runs until the test lets it go (a file appears): under load the checks
+  // below may take longer than any fixed sleep would.
+  const goDir = mkdtempSync(join(tmpdir(), "pyd-go-"));
+  t.after(() => rmSync(goDir, { recursive: true, force: true }));
+  const go = join(goDir, "go");
+  const first = JSON.parse((await d.pysh("fire", "w", `import os, time\nwhile not os.path.exists(${JSON.stringify(go)}): time.sleep(0.02)\na = 1`)).stdout);
   const queued = JSON.parse((await d.pysh("fire", "w", "b = 2")).stdout);
   await waitRunning(d, "w");
   // A run queued behind them, named by its client so that it can be cancelled.
@@ -90,6 +98,7 @@ test("cancel drops queued cells (fire, and a run another client waits for); a ru
   const unknown = await d.pysh("cancel", "w", "000000000000");
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no cell '000000000000'/);
+  writeFileSync(go, "");
   const r = await waiting;
   assert.deepEqual([r.ok, r.error.type], [false, "Cancelled"], "the waiting client learns it");
   const p = JSON.parse((await d.pysh("poll", "--wait", "20", "w", queued.cell_id)).stdout);
