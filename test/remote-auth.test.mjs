@@ -151,3 +151,20 @@ test("a non-loopback listener is always TLS, and the start line says so; a bad -
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--tls needs --listen/);
 });
+
+test("pyctl restart keeps the TCP listener: same port, TLS kept, same token; sessions re-adopted", async () => {
+  const d = newDaemon();
+  const { port, startText } = await startListening(d, ["--listen", "127.0.0.1:0", "--tls"]);
+  const token = await tokenOf(d);
+  const c = new RemoteClient(d, "restart", port, { tls: true, token });
+  const fp = /--expect (SHA256:\S+)/.exec(startText)[1];
+  assert.equal((await c.pyctl("pin", `127.0.0.1:${port}`, "--expect", fp)).code, 0);
+  assert.equal((await c.pysh("new", "w")).code, 0);
+  assert.equal((await c.pysh("run", "w", "x = 5")).code, 0);
+  const r = await d.pyctl("restart");
+  assert.equal(r.code, 0, r.stderr);
+  const again = await c.pysh("run", "w", "x * 2");
+  assert.deepEqual([again.code, again.stdout], [0, "10\n"], again.stderr);
+  const plain = await c.pyshWith({ PYTHOND_TLS: "" }, "ls");
+  assert.equal(plain.code, 1, "the next daemon's listener is TLS too");
+});

@@ -14,7 +14,8 @@ export function autostartAllowed(): boolean {
   return !/^(1|true|yes)$/i.test(process.env.PYTHOND_NO_AUTOSTART ?? "");
 }
 
-export async function startDaemonInBackground(sock: string, timeoutMs = 10_000): Promise<void> {
+/** `daemonArgs`: options for `pythond daemon` (pyctl restart passes the TCP listener on). */
+export async function startDaemonInBackground(sock: string, timeoutMs = 10_000, daemonArgs: string[] = []): Promise<void> {
   ensurePrivateDir(runtimeDir());
   const logPath = daemonLogPath();
   // Bounded: a daemon writes here only its start, stop and errors (access lines go to
@@ -28,7 +29,7 @@ export async function startDaemonInBackground(sock: string, timeoutMs = 10_000):
   // would pay it, while only the rare no-daemon path needs it.
   const { spawn } = await import("node:child_process");
   const fd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-  const child = spawn(process.execPath, [join(packageRoot(), "dist", "pythond.js"), "daemon"], {
+  const child = spawn(process.execPath, [join(packageRoot(), "dist", "pythond.js"), "daemon", ...daemonArgs], {
     detached: true,
     stdio: ["ignore", fd, fd],
     env: { ...process.env, PYTHOND_SOCK: sock },

@@ -15,6 +15,9 @@ export interface DaemonContext {
   maxMessage: number;
   startedAt: number;
   socket: string;
+  /** The TCP listener's address as bound ("host:port") and whether it is TLS: what
+   * `pyctl restart` starts the next daemon with. */
+  listening?: { listen: string; tls: boolean };
   stop(opts: StopOptions): void;
   /** Set by the attach feature: takes over a legacy connection for the human REPL. */
   legacyAttach?(c: LegacyCommand, conn: ConnInfo): Promise<string | null>;

@@ -180,6 +180,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     if (opts.listen) {
       try {
         remoteAccess = await startRemoteAccess(opts.listen, log, (req, socket, head, peer, ip) => upgrade(req, socket, head, { peer, ip }));
+        const url = new URL(remoteAccess.listener.url);
+        ctx.listening = { listen: url.host, tls: url.protocol === "wss:" };
       } catch (e) {
         http.close();
         if (inodeOf(sock) === ourInode) unlinkSync(sock);

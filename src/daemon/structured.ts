@@ -98,7 +98,8 @@ async function sessionSummary(s: Session): Promise<Record<string, unknown>> {
 
 export const ops: Record<string, Op> = {
   async hello(call) {
-    return { server: "pythond", protocol: 1, pid: process.pid, socket: call.ctx.socket, started: call.ctx.startedAt };
+    const { ctx } = call;
+    return { server: "pythond", protocol: 1, pid: process.pid, socket: ctx.socket, started: ctx.startedAt, ...(ctx.listening ? { listening: ctx.listening } : {}) };
   },
   async ls(call) {
     return { sessions: await Promise.all(call.ctx.table.list().map(sessionSummary)) };

@@ -103,21 +103,25 @@ async function waitGone(sock: string, timeoutMs = 10_000): Promise<void> {
 export const restart = verb(
   {
     usage: "pyctl restart [--json]",
-    help: "usage: pyctl restart [--json]\n\nRestarts the daemon in the background; live sessions keep running and are re-adopted\n(an attached pysh re-attaches by itself).",
+    help: "usage: pyctl restart [--json]\n\nRestarts the daemon in the background; live sessions keep running and are re-adopted\n(an attached pysh re-attaches by itself). A TCP listener (--listen) is kept: the next\ndaemon listens on the same address and port, with TLS if this one had it.",
     options: { "--json": "flag" },
   },
   async ({ args }, json) => {
     noArgs("pyctl restart", args);
     const sock = socketPath();
+    // The next daemon listens where this one did (a TCP listener is not lost to a restart).
+    let daemonArgs: string[] = [];
     try {
       const c = await connectNoStart();
+      const { listening } = await c.request("hello");
+      if (listening) daemonArgs = ["--listen", String(listening.listen), ...(listening.tls ? ["--tls"] : [])];
       await c.request("stop", { keep_sessions: true });
       await waitGone(sock);
     } catch (e) {
       if (!/not running/.test((e as Error).message)) throw e;
     }
     const { startDaemonInBackground } = await import("../../client/autostart.js");
-    await startDaemonInBackground(sock);
+    await startDaemonInBackground(sock, undefined, daemonArgs);
     const c = await connectNoStart();
     const { sessions } = await c.request("ls");
     c.close();
