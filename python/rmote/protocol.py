@@ -181,6 +181,19 @@ def _raise_remote(e):
     raise RemoteError(tname, message, tb, e)
 
 
+
+def _call_request(fn, args, kwargs):
+    """The tool a call needs synced, and the call's request fields and attachments."""
+    cls, name = _tool_target(fn)
+    up, qual = _upload_for(cls)
+    blobs = []
+    fields = {"t": up.key, "c": qual, "m": name}
+    if args:
+        fields["a"] = _codec.encode(list(args), blobs)
+    if kwargs:
+        fields["kw"] = _codec.encode(kwargs, blobs)
+    return up, fields, blobs
+
 class Protocol:
     """One connection to a tool agent over a subprocess's stdin/stdout."""
 
@@ -367,14 +380,7 @@ class Protocol:
 
     async def __call__(self, fn, *args, **kwargs):
         """Run `fn` (e.g. `MyTool.method`) on the remote and return its result."""
-        cls, name = _tool_target(fn)
-        up, qual = _upload_for(cls)
-        blobs = []
-        fields = {"t": up.key, "c": qual, "m": name}
-        if args:
-            fields["a"] = _codec.encode(list(args), blobs)
-        if kwargs:
-            fields["kw"] = _codec.encode(kwargs, blobs)
+        up, fields, blobs = _call_request(fn, args, kwargs)
         await self._ensure_synced(up)
         return await self._request("call", fields, blobs)
 
@@ -389,14 +395,7 @@ class Protocol:
         return self._stream(fn, args, kwargs)
 
     async def _stream(self, fn, args, kwargs):
-        cls, name = _tool_target(fn)
-        up, qual = _upload_for(cls)
-        blobs = []
-        fields = {"t": up.key, "c": qual, "m": name}
-        if args:
-            fields["a"] = _codec.encode(list(args), blobs)
-        if kwargs:
-            fields["kw"] = _codec.encode(kwargs, blobs)
+        up, fields, blobs = _call_request(fn, args, kwargs)
         await self._ensure_synced(up)
         if self._closed is not None:
             raise self._closed
