@@ -194,6 +194,7 @@ def _call_request(fn, args, kwargs):
         fields["kw"] = _codec.encode(kwargs, blobs)
     return up, fields, blobs
 
+
 class Protocol:
     """One connection to a tool agent over a subprocess's stdin/stdout."""
 
