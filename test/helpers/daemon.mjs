@@ -122,8 +122,15 @@ export class TestDaemon {
 }
 
 export function openWs(sock, protocols) {
+  return opened(new WebSocket(`ws+unix://${sock}:/`, protocols, { maxPayload: 256 * 1024 * 1024 }));
+}
+
+/**
+ * A ws client with a queue of received messages (ws.next, ws.ask, ws.closed); resolves once
+ * open, rejects on an error or an HTTP answer instead of the upgrade.
+ */
+export function opened(ws) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${sock}:/`, protocols, { maxPayload: 256 * 1024 * 1024 });
     const queue = [];
     const waiters = [];
     ws.closed = new Promise((r) => ws.once("close", (code, reason) => r({ code, reason: reason.toString() })));

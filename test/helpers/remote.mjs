@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { BIN, ROOT, cli } from "./daemon.mjs";
+import { BIN, ROOT, cli, opened } from "./daemon.mjs";
 
 /** ../shared/peers beside the checkout (a worktree one level deeper finds it one level up). */
 export const PEERS = [process.env.PYTHOND_PEERS, join(ROOT, "..", "shared", "peers"), join(ROOT, "..", "..", "shared", "peers")].find(
@@ -143,30 +143,5 @@ export const accessLog = (d) => readFileSync(join(d.run, "pythond", "access.log"
  * opts: tls, headers, path, protocols, cert/key (client certificate).
  */
 export function openTcpWs(port, { tls = true, headers = {}, path = "/", protocols = ["pythond.0.4"], cert, key } = {}) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`, protocols, { headers, rejectUnauthorized: false, cert, key, handshakeTimeout: 10_000 });
-    const queue = [];
-    const waiters = [];
-    ws.closed = new Promise((r) => ws.once("close", (code, reason) => r({ code, reason: reason.toString() })));
-    ws.on("message", (data, isBinary) => {
-      const msg = isBinary ? { binary: true, data } : { binary: false, text: data.toString("utf8") };
-      const w = waiters.shift();
-      if (w) w(msg);
-      else queue.push(msg);
-    });
-    ws.next = (ms = 30_000) =>
-      new Promise((res) => {
-        if (queue.length) return res(queue.shift());
-        const timer = setTimeout(() => res(null), ms);
-        waiters.push((m) => (clearTimeout(timer), res(m)));
-        ws.closed.then(() => (clearTimeout(timer), res(null)));
-      });
-    ws.ask = async (text, ms) => {
-      ws.send(text);
-      const m = await ws.next(ms);
-      return m && !m.binary ? m.text : m;
-    };
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
+  return opened(new WebSocket(`${tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`, protocols, { headers, rejectUnauthorized: false, cert, key, handshakeTimeout: 10_000 }));
 }
