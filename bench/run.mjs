@@ -3,7 +3,7 @@
 // full runs (`--full`, or each bench's own command).
 //
 // Usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]
-//   NAME      only these benches (tools, async, session, session-start, attach-echo)
+//   NAME      only these benches (tools, async, session, session-start, attach-echo, scaling, startup)
 //   --full    the benches' full runs instead of --quick
 //   --timeout deadline per bench in seconds (default 600); a bench past it is stopped
 // Exit status: 0 every bench finished, 1 one failed or ran out of time, 2 bad usage.
@@ -19,6 +19,8 @@ const BENCHES = [
   { name: "session", file: "session-bench.mjs", quick: ["--quick"] },
   { name: "session-start", file: "session-start.mjs", quick: ["--quick"] },
   { name: "attach-echo", file: "attach-echo.mjs", quick: ["100"], full: ["300"] },
+  { name: "scaling", file: "scaling-bench.mjs", quick: ["--quick"] },
+  { name: "startup", file: "startup-bench.mjs", quick: ["--quick"] },
 ];
 const USAGE = `usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]\n  names: ${BENCHES.map((b) => b.name).join(", ")}\n`;
 

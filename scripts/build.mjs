@@ -46,7 +46,12 @@ await build({
   outdir: "dist",
   banner: { js: 'const __pyshUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { "import.meta.url": "__pyshUrl" },
+  // bin/pysh runs this file through vm.Script (code cache), where import() has no loader:
+  // the lazily loaded builtins become require() calls made at the same moment.
+  supported: { "dynamic-import": false },
 });
+// bin/pysh's loader of dist/pysh.cjs with a V8 code cache (src/cli/code-cache.ts).
+await build({ ...common, banner: {}, format: "cjs", entryPoints: { "code-cache": "src/cli/code-cache.ts" }, outExtension: { ".js": ".cjs" }, outdir: "dist" });
 // The web page (pyctl web): its browser code with xterm.js and the fit addon, and one
 // stylesheet, served from dist/web/ by src/web/assets.ts. Classic scripts (IIFE), so the page
 // reads its CSP nonce from document.currentScript. Never loaded by pysh.

@@ -16,8 +16,10 @@ import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
 import { installFeatures } from "./features.js";
-import { startRemoteAccess, type ListenOptions, type RemoteAccess } from "./remote-access.js";
-import { admit } from "./auth.js";
+// The TCP listener's code (TLS certificates, @peculiar/x509, tokens) loads only with --listen:
+// it is ~16 MB of an idle daemon's RSS.
+import type { ListenOptions, RemoteAccess } from "./remote-access.js";
+import type { admit as Admit } from "./auth.js";
 
 export const LEGACY_PROTOCOL = "pythond.0.4";
 const HANDSHAKE_TIMEOUT_MS = 2000;
@@ -134,6 +136,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     });
 
     let remoteAccess: RemoteAccess | undefined;
+    let admit: typeof Admit | undefined;
     const onConnection = (ws: WebSocket, req: IncomingMessage, remote?: Remote) => {
       const conn: ConnInfo = { id: nextConn++, peer: remote?.peer ?? "", protocol: ws.protocol, ws };
       log.write({ event: "connect", conn_id: conn.id, peer: conn.peer });
@@ -147,7 +150,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
         else serveStructured(ws, ctx, conn, features.structuredOps);
       };
       // TCP clients show the token first (auth.ts); the Unix socket's 0600 mode is its guard.
-      if (remote) admit(ws, req, { id: conn.id, peer: conn.peer, ip: remote.ip }, remoteAccess!.gate, serve);
+      if (remote) admit!(ws, req, { id: conn.id, peer: conn.peer, ip: remote.ip }, remoteAccess!.gate, serve);
       else serve();
     };
 
@@ -179,6 +182,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     process.stderr.write(`pythond pid=${process.pid} ws://${sock} mode=pty\n`);
     if (opts.listen) {
       try {
+        const { startRemoteAccess } = await import("./remote-access.js");
+        admit = (await import("./auth.js")).admit;
         remoteAccess = await startRemoteAccess(opts.listen, log, (req, socket, head, peer, ip) => upgrade(req, socket, head, { peer, ip }));
         const url = new URL(remoteAccess.listener.url);
         ctx.listening = { listen: url.host, tls: url.protocol === "wss:" };
