@@ -345,7 +345,7 @@ class ToolAgent:
         call = Call(cid, label)
         self.calls[cid] = call
         try:
-            if handle is not None and (type(handle) is not int or names is not self.handles.get(handle)):
+            if handle is not None and (type(handle) is not int or names is None or names is not self.handles.get(handle)):
                 self._bind(handle, names)
             if method is None:
                 if not (isinstance(key, str) and isinstance(qual, str) and isinstance(meth, str)):
