@@ -57,6 +57,14 @@ export interface DecodedRequestOptions<T> extends RequestOptions {
   mapError?: (e: Error) => Error;
 }
 
+/** The resolvers of the promise being made: one executor serves every request, so a request
+ * allocates no closure of its own (a burst keeps tens of thousands of requests pending). */
+const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: () => {}, reject: () => {} };
+function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** Queued frames are written at once from this size on, instead of at the end of the turn. */
 const FLUSH_AT = 16 * 1024;
 
@@ -169,17 +177,22 @@ export class Link {
   request(op: string, fields: Header = {}, blobs: readonly Uint8Array[] = [], opts: RequestOptions & Partial<DecodedRequestOptions<unknown>> = {}): Promise<unknown> {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
-      if (!this.track(id, op, opts, resolve, reject)) return;
-      // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
-      const header: Header = Object.assign({}, fields);
-      header.k = "req";
-      header.i = id;
-      header.op = op;
-      this.queue();
-      this.writer.frame(header, blobs);
-      this.queued();
-    });
+    const promise = new Promise<unknown>(capture);
+    if (this.track(id, op, opts, captured.resolve, captured.reject)) {
+      try {
+        // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
+        const header: Header = Object.assign({}, fields);
+        header.k = "req";
+        header.i = id;
+        header.op = op;
+        this.queue();
+        this.writer.frame(header, blobs);
+        this.queued();
+      } catch (e) {
+        this.abandon(id, e as Error);
+      }
+    }
+    return promise;
   }
 
   /**
@@ -190,12 +203,25 @@ export class Link {
   requestWith(head: RequestHead, more: string, blobs: readonly Uint8Array[], opts: RequestOptions & Partial<DecodedRequestOptions<unknown>>): Promise<unknown> {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
-      if (!this.track(id, head.op, opts, resolve, reject)) return;
-      this.queue();
-      this.writer.request(head, id, more, blobs);
-      this.queued();
-    });
+    const promise = new Promise<unknown>(capture);
+    if (this.track(id, head.op, opts, captured.resolve, captured.reject)) {
+      try {
+        this.queue();
+        this.writer.request(head, id, more, blobs);
+        this.queued();
+      } catch (e) {
+        this.abandon(id, e as Error);
+      }
+    }
+    return promise;
+  }
+
+  /** A request that could not be written fails on its own (e.g. a header JSON cannot encode). */
+  private abandon(id: number, e: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.settle(id);
+    p.reject(e);
   }
 
   private refuse(opts: Partial<DecodedRequestOptions<unknown>>): Promise<never> {
