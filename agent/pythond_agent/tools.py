@@ -60,12 +60,16 @@ def _enlarge_socket_send(fd):
     the kernel caps the size (net.core.wmem_max)."""
     try:
         import _socket
-
-        s = _socket.socket(fileno=os.dup(fd))
-    except (ImportError, OSError):
+    except ImportError:
+        return
+    dup = os.dup(fd)
+    try:
+        s = _socket.socket(fileno=dup)
+    except OSError:  # not a socket (a pipe: ssh, docker exec)
+        os.close(dup)
         return
     try:
-        s.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 4 << 20)
+        s.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1 << 20)  # as large as the pipes we ask for
     except OSError:
         pass
     finally:
