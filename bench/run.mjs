@@ -19,6 +19,7 @@ const BENCHES = [
   { name: "session", file: "session-bench.mjs", quick: ["--quick"] },
   { name: "session-start", file: "session-start.mjs", quick: ["--quick"] },
   { name: "attach-echo", file: "attach-echo.mjs", quick: ["100"], full: ["300"] },
+  { name: "burst", file: "burst.mjs", quick: ["--quick"] },
 ];
 const USAGE = `usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]\n  names: ${BENCHES.map((b) => b.name).join(", ")}\n`;
 
