@@ -21,6 +21,7 @@ const BENCHES = [
   { name: "attach-echo", file: "attach-echo.mjs", quick: ["100"], full: ["300"] },
   { name: "scaling", file: "scaling-bench.mjs", quick: ["--quick"] },
   { name: "startup", file: "startup-bench.mjs", quick: ["--quick"] },
+  { name: "burst", file: "burst.mjs", quick: ["--quick"] },
 ];
 const USAGE = `usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]\n  names: ${BENCHES.map((b) => b.name).join(", ")}\n`;
 

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { randomBytes } from "node:crypto";
-import { Link } from "../dist/index.js";
+import { Link, RequestHead } from "../dist/index.js";
 
 function frame(header, blobs = []) {
   const h = Buffer.from(JSON.stringify(blobs.length ? { ...header, b: blobs.map((b) => b.length) } : header));
@@ -39,4 +39,52 @@ test("a frame over the limit or with a broken header closes the link with a clea
   bad.receive(Buffer.concat([Buffer.from([0, 0, 0, 7, 0, 0, 0, 3]), Buffer.from("{{{")]));
   assert.match(errors[0], /frame of 4096 bytes exceeds limit of 1000/);
   assert.match(errors[1], /header is not JSON/);
+});
+
+// Issue 9 item 19: frames are laid end to end in slabs and call heads are encoded once; what
+// leaves must be exactly the frames made, whatever their mix, across slab boundaries.
+test("frames written into slabs (plain, from a request head, with attachments) decode as made, in order", async () => {
+  const sent = [];
+  const out = new PassThrough();
+  out.on("data", (c) => sent.push(c));
+  const a = new Link(new PassThrough(), out);
+  const head = new RequestHead("call", { h: 7, t: "mod@0123456789abcdef", c: "Outer.Tool", m: "méthode" });
+  const expected = [];
+  const blob = (n, seed) => Buffer.alloc(n, seed);
+  for (let i = 0; i < 6000; i++) {
+    if (i === 3000) a.nextId = 123456789012345; // ids of 1 to 15 digits
+    const kind = i % 4;
+    if (kind === 0) {
+      a.send({ k: "ev", n: i, s: "ünïcode ✓" });
+      expected.push({ header: { k: "ev", n: i, s: "ünïcode ✓" }, blobs: [] });
+    } else if (kind === 1) {
+      const id = a.nextId;
+      a.requestWith(head, "", [], { decode: (r) => r }).catch(() => {});
+      expected.push({ header: { k: "req", op: "call", h: 7, t: "mod@0123456789abcdef", c: "Outer.Tool", m: "méthode", i: id }, blobs: [] });
+    } else if (kind === 2) {
+      const id = a.nextId;
+      const blobs = [blob(i % 300, i & 0xff), blob(70_000 * (i % 2), 1)];
+      a.requestWith(head, `,"a":[${i},"€"]`, blobs, { decode: (r) => r }).catch(() => {});
+      expected.push({ header: { k: "req", op: "call", h: 7, t: "mod@0123456789abcdef", c: "Outer.Tool", m: "méthode", i: id, a: [i, "€"], b: blobs.map((b) => b.length) }, blobs });
+    } else {
+      const blobs = [blob(5, 9)];
+      a.send({ k: "ev", n: i }, blobs);
+      expected.push({ header: { k: "ev", n: i, b: [5] }, blobs });
+    }
+  }
+  await new Promise((r) => setImmediate(r));
+  const stream = Buffer.concat(sent);
+  for (const chunkSize of [1, 7, 4096, stream.length]) {
+    const got = [];
+    const b = new Link(new PassThrough(), new PassThrough(), { onEvent: (f) => got.push(f) });
+    for (let at = 0; at < stream.length; at += chunkSize) b.receive(stream.subarray(at, at + chunkSize));
+    assert.equal(got.length, expected.length, `chunks of ${chunkSize}`);
+    got.forEach((f, i) => {
+      assert.deepEqual(f.header, expected[i].header, `frame ${i}, chunks of ${chunkSize}`);
+      assert.equal(f.blobs.length, expected[i].blobs.length);
+      f.blobs.forEach((x, j) => assert.ok(x.equals(expected[i].blobs[j]), `frame ${i} attachment ${j}`));
+    });
+    assert.equal(b.closed, false);
+  }
+  a.shutdown(null);
 });

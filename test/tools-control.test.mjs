@@ -188,3 +188,33 @@ test("a burst of 20,000 concurrent calls: each gets its own result, the pool doe
   const after = await r.call(I.tool_threads);
   assert.ok(after - before <= 8, `the burst started ${after - before} pool threads (of 32)`);
 });
+
+// Issue 9 item 19: a call names its method once per connection and then by a handle (half the
+// bytes per call frame). Methods of the same names in two files keep their own handles, calls
+// with and without arguments, failing ones and literal method references all keep working, and
+// a handle the connection never bound is refused as that call's error, not the connection's.
+test("method handles: same names in two files stay apart, failures and literal refs keep working, unbound handles are refused", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  const A1 = await loadTool(join(fixtures, "a", "same.py"), "Same");
+  const A2 = await loadTool(join(fixtures, "b", "same.py"), "Same");
+  const n = 3000;
+  const results = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) => {
+      if (i % 5 === 0) return r.call(A1.which);
+      if (i % 5 === 1) return r.call(A2.which);
+      if (i % 5 === 2) return r.call(B.echo, { i, s: "é" });
+      if (i % 5 === 3) return r.call({ tool: B.echo.tool, method: "echo" }, i); // a reference made on the fly
+      return r.call(B.missing_method);
+    }),
+  );
+  results.forEach((res, i) => {
+    const want = [["fulfilled", "a"], ["fulfilled", "b"], ["fulfilled", { i, s: "é" }], ["fulfilled", i]][i % 5];
+    if (want) assert.deepEqual([res.status, res.value], want, `call ${i}`);
+    else assert.match(String(res.reason?.message), /missing_method/, `call ${i}`);
+  });
+  await assert.rejects(r.link.request("call", { h: 4000 }), /call handle 4000 is not bound/);
+  await assert.rejects(r.link.request("call", { h: "x" }), /call handle must be an integer/);
+  await assert.rejects(r.link.request("call", { h: 0, t: B.echo.tool.key, c: "Basic", m: "echo" }), /call handle must be an integer/);
+  assert.equal(await r.call(A2.which), "b"); // the connection goes on
+});

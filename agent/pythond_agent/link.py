@@ -5,6 +5,7 @@ body  := u32be H, H bytes of JSON header, then the attachments (N - 4 - H bytes)
 The header lists attachment lengths in "b"; attachments carry bytes raw (no base64).
 See docs/PROTOCOL.md.
 """
+import collections
 import os
 import struct
 import threading
@@ -68,7 +69,9 @@ _HIGH_WATER = 16 << 20
 _READ_SIZE = 64 << 10
 _DIRECT_READ = 64 << 10
 _REUSE_MAX = 16 << 20
-_READ_AHEAD = 128 << 10  # read_batch(max_frames) tops its buffer up to about this much
+# read_batch(max_frames) takes in what has arrived, up to about this much held unparsed: enough
+# for a burst of tens of thousands of calls, so the sender never finds the socket full.
+_READ_AHEAD = 4 << 20
 
 
 class LinkError(Exception):
@@ -159,6 +162,8 @@ class Link:
         self._writing = False
         self._rbuf = b""  # bytes read but not yet framed, from _rpos on
         self._rpos = 0
+        self._ahead = collections.deque()  # chunks read ahead, after _rbuf (_read_ahead)
+        self._ahead_bytes = 0
         self._poll = None  # for _read_ahead
 
     def send(self, header, blobs=()):
@@ -233,49 +238,66 @@ class Link:
                 out.append(decode(body))
             self._rbuf, self._rpos = buf, pos
             if out:
-                if max_frames and len(buf) - pos < _READ_AHEAD:
+                if max_frames and self._ahead_bytes < _READ_AHEAD:
                     self._read_ahead()
                 return out
             rest = len(buf) - pos
             if rest >= 4:
                 (n,) = _U32.unpack_from(buf, pos)
                 if n > _DIRECT_READ:
-                    # Large frame: read the remainder straight into a buffer of its size.
-                    body = self._large_buffer(n)
-                    body[: rest - 4] = buf[pos + 4 :]
-                    have, view = rest - 4, body
-                    while have < n:
-                        got = os.readv(self.rfd, [view[have:]])
-                        if not got:
-                            raise LinkError("stream closed inside a frame")
-                        have += got
-                    self._rbuf, self._rpos = b"", 0
-                    return [decode(body)]
-            chunk = os.read(self.rfd, _READ_SIZE)
-            if not chunk:
-                if rest:
-                    raise LinkError("stream closed inside a frame")
-                return []
+                    return [decode(self._read_large(n, buf, pos, rest))]
+            if self._ahead:
+                chunk = self._ahead.popleft()
+                self._ahead_bytes -= len(chunk)
+            else:
+                chunk = os.read(self.rfd, _READ_SIZE)
+                if not chunk:
+                    if rest:
+                        raise LinkError("stream closed inside a frame")
+                    return []
             self._rbuf = buf[pos:] + chunk if rest else chunk
             self._rpos = 0
 
+    def _read_large(self, n, buf, pos, rest):
+        """The body of a large frame whose start is at buf[pos:]: what was read ahead, then the
+        remainder read straight into a buffer of its size."""
+        body = self._large_buffer(n)
+        have = rest - 4
+        body[:have] = buf[pos + 4 :]
+        self._rbuf, self._rpos = b"", 0
+        while have < n and self._ahead:
+            chunk = self._ahead.popleft()
+            self._ahead_bytes -= len(chunk)
+            k = min(len(chunk), n - have)
+            body[have : have + k] = chunk if k == len(chunk) else memoryview(chunk)[:k]
+            have += k
+            if k < len(chunk):  # the next frames begin in this chunk
+                self._rbuf, self._rpos = chunk, k
+        view = body
+        while have < n:
+            got = os.readv(self.rfd, [view[have:]])
+            if not got:
+                raise LinkError("stream closed inside a frame")
+            have += got
+        return body
+
     def _read_ahead(self):
-        """Take what has already arrived into our own buffer, without waiting. A sender whose
-        writes queue behind a full buffer (Node over a socketpair: AF_UNIX reports it writable
-        only once three quarters are drained) then refills it while we work through what we
-        hold, instead of after we have run dry."""
+        """Take in what has already arrived, without waiting, up to _READ_AHEAD held. A sender
+        that makes many calls in one go (a caller's loop over thousands of calls: Node can write
+        only while the socket has room, and cannot run its event loop to write the rest before
+        the loop ends) then finds room all the time, and we have the whole burst to work on
+        instead of one socket buffer's worth."""
         if self._poll is None:
             import select
 
             self._poll = select.poll()
             self._poll.register(self.rfd, select.POLLIN)
-        if not self._poll.poll(0):
-            return
-        chunk = os.read(self.rfd, _READ_SIZE)
-        if chunk:  # EOF is seen by the next read_batch, after these frames
-            buf, pos = self._rbuf, self._rpos
-            self._rbuf = buf[pos:] + chunk if len(buf) > pos else chunk
-            self._rpos = 0
+        while self._ahead_bytes < _READ_AHEAD and self._poll.poll(0):
+            chunk = os.read(self.rfd, _READ_SIZE)
+            if not chunk:  # EOF is seen by a later read_batch, after the frames held
+                return
+            self._ahead.append(chunk)
+            self._ahead_bytes += len(chunk)
 
     def _large_buffer(self, n):
         """A buffer for one large frame. With reuse_buffer the same memory serves frame after

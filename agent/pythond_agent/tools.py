@@ -18,6 +18,7 @@ from pythond_agent.toolbase import Tool
 from pythond_agent.toolpool import CallInterrupted, ToolPool
 
 MAX_SOURCE = 16 << 20
+MAX_HANDLES = 1 << 16  # call handles per connection (the TypeScript controller uses at most 4,096)
 SYNC, INLINE, ASYNC, AGEN = 0, 1, 2, 3
 QUICK_S = 0.0005  # a method whose last run was shorter runs in batches (Method.quick)
 SLOW_CALL_S = 0.001  # a call of a quick batch that took this long hands the rest to another thread
@@ -50,6 +51,29 @@ def _enlarge_pipe(fd):
         fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ
     except (ImportError, OSError):
         pass
+
+
+def _enlarge_socket_send(fd):
+    """A larger send buffer where our output is a socket (Node's child stdio is a socketpair):
+    a caller that makes thousands of calls in one turn reads no reply before its loop ends, and
+    replies that do not fit would stop this agent working on the calls it holds. Best effort:
+    the kernel caps the size (net.core.wmem_max)."""
+    try:
+        import _socket
+    except ImportError:
+        return
+    dup = os.dup(fd)
+    try:
+        s = _socket.socket(fileno=dup)
+    except OSError:  # not a socket (a pipe: ssh, docker exec)
+        os.close(dup)
+        return
+    try:
+        s.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, 1 << 20)  # as large as the pipes we ask for
+    except OSError:
+        pass
+    finally:
+        s.close()
 
 
 class _SourceLoader:
@@ -116,6 +140,7 @@ def main(pin, pout, config):
     os.close(null)
     _enlarge_pipe(pin)
     _enlarge_pipe(pout)
+    _enlarge_socket_send(pout)
     # Every call decodes (copies) its arguments before the next frame is read: reuse is safe.
     link = Link(pin, pout, max_frame=int(config.get("maxFrame", 256 << 20)), reuse_buffer=True)
     agent = ToolAgent(link, config)
@@ -135,6 +160,7 @@ class ToolAgent:
         self.report_code_after_sync = True
         self.modules = {}  # sync key -> module or namespace
         self.methods = {}  # (key, qualname, method) -> Method
+        self.handles = {}  # call handle -> (key, qualname, method), bound by a call naming both
         self._replies = threading.local()  # .frames: replies held while a quick batch runs
         self.instances = {}  # class -> the per-connection instance for instance methods
         self.calls = {}  # id -> Call, while the caller has not been answered
@@ -309,15 +335,22 @@ class ToolAgent:
 
     def _call(self, cid, h, blobs, stream=False):
         """Start a call; a synchronous one is returned as (fn, args) for the pool to run."""
-        key, qual, meth = h.get("t"), h.get("c"), h.get("m")
+        handle = h.get("h")
+        if handle is None or "t" in h:
+            names = h.get("t"), h.get("c"), h.get("m")
+        else:  # the names this connection bound to the handle in an earlier call
+            names = self.handles.get(handle) if type(handle) is int else None
+        key, qual, meth = names or (None, None, None)
         try:
-            method = self.methods.get((key, qual, meth))
+            method = self.methods.get(names)
         except TypeError:  # an unhashable name: refused below
             method = None
-        label = method.label if method is not None else "%s.%s" % (qual, meth)
+        label = method.label if method is not None else "%s.%s" % (qual, meth) if names else None
         call = Call(cid, label)
         self.calls[cid] = call
         try:
+            if handle is not None and (type(handle) is not int or names is None or names is not self.handles.get(handle)):
+                self._bind(handle, names)
             if method is None:
                 if not (isinstance(key, str) and isinstance(qual, str) and isinstance(meth, str)):
                     raise ValueError("Invalid method name")
@@ -345,6 +378,16 @@ class ToolAgent:
             loop = self._ensure_loop()
             loop.call_soon_threadsafe(self._start_task, call, fn, args, kwargs, kind)
         return None
+
+    def _bind(self, handle, names):
+        """Bind a call handle to the method names it stands for (a call that names both)."""
+        if type(handle) is not int or not 0 < handle <= MAX_HANDLES:
+            raise ValueError("a call handle must be an integer from 1 to %d, got %r" % (MAX_HANDLES, handle))
+        if names is None:
+            raise ValueError("call handle %d is not bound on this connection (its first call names the method)" % handle)
+        if not all(isinstance(n, str) for n in names):
+            raise ValueError("Invalid method name")
+        self.handles[handle] = names
 
     def run_quick(self, jobs):
         """Run a batch of quick calls in order on this thread; their replies leave REPLY_GROUP

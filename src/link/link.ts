@@ -2,7 +2,7 @@
 // Requests carry ids; a reply with an unknown id (late, after a deadline) is dropped and
 // never read as the answer to another request. Events (no id) go to the onEvent handler.
 import type { Duplex, Writable, Readable } from "node:stream";
-import { encodeFrame, FrameParser, FrameError, DEFAULT_MAX_FRAME, type Frame, type Header } from "./frame.js";
+import { FrameParser, FrameError, FrameWriter, RequestHead, DEFAULT_MAX_FRAME, type Frame, type Header } from "./frame.js";
 
 export class LinkClosedError extends Error {
   override name = "LinkClosedError";
@@ -57,6 +57,14 @@ export interface DecodedRequestOptions<T> extends RequestOptions {
   mapError?: (e: Error) => Error;
 }
 
+/** The resolvers of the promise being made: one executor serves every request, so a request
+ * allocates no closure of its own (a burst keeps tens of thousands of requests pending). */
+const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: () => {}, reject: () => {} };
+function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** Queued frames are written at once from this size on, instead of at the end of the turn. */
 const FLUSH_AT = 16 * 1024;
 
@@ -65,19 +73,14 @@ export class Link {
   private readonly pending = new Map<number, Pending>();
   private readonly parser: FrameParser;
   private readonly out: Writable;
-  private queued: Buffer[] = [];
-  private queuedBytes = 0;
+  private readonly writer = new FrameWriter();
   private readonly flush = () => {
-    const q = this.queued;
-    const bytes = this.queuedBytes;
-    this.queued = [];
-    this.queuedBytes = 0;
-    if (this.closed || !q.length) return;
-    if (q.length === 1) this.out.write(q[0]);
-    else if (bytes <= 256 * 1024) this.out.write(Buffer.concat(q, bytes));
+    const parts = this.writer.take();
+    if (this.closed || !parts.length) return;
+    if (parts.length === 1) this.out.write(parts[0]);
     else {
       this.out.cork();
-      for (const p of q) this.out.write(p);
+      for (const p of parts) this.out.write(p);
       this.out.uncork();
     }
   };
@@ -152,59 +155,107 @@ export class Link {
 
   send(header: Header, blobs: readonly Uint8Array[] = []): boolean {
     if (this.closed) return false;
-    const parts = encodeFrame(header, blobs);
-    // Frames sent in one turn of the event loop leave together in one write (small ones are
-    // joined; big attachments are written as they are, without a copy).
-    if (!this.queued.length) process.nextTick(this.flush);
-    for (const p of parts) {
-      this.queued.push(p);
-      this.queuedBytes += p.length;
-    }
-    // A burst (thousands of calls in one turn) leaves in slices as it is made, so the far side
-    // starts on the first ones while the rest are still being encoded.
-    if (this.queuedBytes >= FLUSH_AT) this.flush();
+    this.queue();
+    this.writer.frame(header, blobs);
+    return this.queued();
+  }
+
+  /** Before a frame is queued: frames queued in one turn of the event loop leave together. */
+  private queue(): void {
+    if (!this.writer.pending) process.nextTick(this.flush);
+  }
+
+  /** After a frame is queued: a burst (thousands of calls in one turn) leaves in slices as it
+   * is made, so the far side starts on the first ones while the rest are still being made. */
+  private queued(): boolean {
+    if (this.writer.pending >= FLUSH_AT) this.flush();
     return !this.out.writableNeedDrain;
   }
 
   request(op: string, fields?: Header, blobs?: readonly Uint8Array[], opts?: RequestOptions): Promise<Reply>;
   request<T>(op: string, fields: Header, blobs: readonly Uint8Array[], opts: DecodedRequestOptions<T>): Promise<T>;
   request(op: string, fields: Header = {}, blobs: readonly Uint8Array[] = [], opts: RequestOptions & Partial<DecodedRequestOptions<unknown>> = {}): Promise<unknown> {
-    if (this.closed) {
-      const e = this.closeError ?? new LinkClosedError("link closed");
-      return Promise.reject(opts.mapError ? opts.mapError(e) : e);
-    }
+    if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
-      // Every field set here, in one order: one object shape for all pending requests.
-      const p: Pending = { resolve, reject, how: opts.decode ? (opts as DecodedRequestOptions<unknown>) : undefined, timer: undefined, cleanup: undefined };
-      if (opts.timeoutMs !== undefined) {
-        p.timer = setTimeout(() => {
-          this.settle(id);
-          this.fail(p, new LinkTimeoutError(`${op} timed out after ${opts.timeoutMs} ms`));
-        }, opts.timeoutMs);
+    const promise = new Promise<unknown>(capture);
+    if (this.track(id, op, opts, captured.resolve, captured.reject)) {
+      try {
+        // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
+        const header: Header = Object.assign({}, fields);
+        header.k = "req";
+        header.i = id;
+        header.op = op;
+        this.queue();
+        this.writer.frame(header, blobs);
+        this.queued();
+      } catch (e) {
+        this.abandon(id, e as Error);
       }
-      if (opts.signal) {
-        const signal = opts.signal;
-        if (signal.aborted) {
-          reject(signal.reason ?? new Error("aborted"));
-          return;
-        }
-        const onAbort = () => {
-          this.settle(id);
-          reject(signal.reason ?? new Error("aborted"));
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        p.cleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+    return promise;
+  }
+
+  /**
+   * A request whose header is `head` (its fixed fields, encoded once), its id, and `more`: JSON
+   * text of further fields, each after a comma (`,"a":[1]`), or "". The hot path of tool calls.
+   */
+  requestWith<T>(head: RequestHead, more: string, blobs: readonly Uint8Array[], opts: DecodedRequestOptions<T>): Promise<T>;
+  requestWith(head: RequestHead, more: string, blobs: readonly Uint8Array[], opts: RequestOptions & Partial<DecodedRequestOptions<unknown>>): Promise<unknown> {
+    if (this.closed) return this.refuse(opts);
+    const id = this.nextId++;
+    const promise = new Promise<unknown>(capture);
+    if (this.track(id, head.op, opts, captured.resolve, captured.reject)) {
+      try {
+        this.queue();
+        this.writer.request(head, id, more, blobs);
+        this.queued();
+      } catch (e) {
+        this.abandon(id, e as Error);
       }
-      this.pending.set(id, p);
-      opts.onId?.(id);
-      // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
-      const header: Header = Object.assign({}, fields);
-      header.k = "req";
-      header.i = id;
-      header.op = op;
-      this.send(header, blobs);
-    });
+    }
+    return promise;
+  }
+
+  /** A request that could not be written fails on its own (e.g. a header JSON cannot encode). */
+  private abandon(id: number, e: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.settle(id);
+    p.reject(e);
+  }
+
+  private refuse(opts: Partial<DecodedRequestOptions<unknown>>): Promise<never> {
+    const e = this.closeError ?? new LinkClosedError("link closed");
+    return Promise.reject(opts.mapError ? opts.mapError(e) : e);
+  }
+
+  /** Register request id as pending (its deadline, its abort signal); false if already aborted. */
+  private track(id: number, op: string, opts: RequestOptions & Partial<DecodedRequestOptions<unknown>>, resolve: (v: unknown) => void, reject: (e: Error) => void): boolean {
+    // Every field set here, in one order: one object shape for all pending requests.
+    const p: Pending = { resolve, reject, how: opts.decode ? (opts as DecodedRequestOptions<unknown>) : undefined, timer: undefined, cleanup: undefined };
+    if (opts.timeoutMs !== undefined) {
+      p.timer = setTimeout(() => {
+        this.settle(id);
+        this.fail(p, new LinkTimeoutError(`${op} timed out after ${opts.timeoutMs} ms`));
+      }, opts.timeoutMs);
+    }
+    if (opts.signal) {
+      const signal = opts.signal;
+      if (signal.aborted) {
+        if (p.timer) clearTimeout(p.timer);
+        reject(signal.reason ?? new Error("aborted"));
+        return false;
+      }
+      const onAbort = () => {
+        this.settle(id);
+        reject(signal.reason ?? new Error("aborted"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+    this.pending.set(id, p);
+    opts.onId?.(id);
+    return true;
   }
 
   shutdown(err: Error | null): void {
