@@ -88,3 +88,38 @@ test("frames written into slabs (plain, from a request head, with attachments) d
   }
   a.shutdown(null);
 });
+
+test("a write that fails (EPIPE) leaves the far side's last frames time to arrive: their reason, not EPIPE, ends the requests", async () => {
+  const input = new PassThrough();
+  const { Writable } = await import("node:stream");
+  const output = new Writable({
+    write(_chunk, _enc, done) {
+      done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    },
+  });
+  const link = new Link(input, output, {
+    onEvent: (f) => {
+      if (f.header.k === "fatal") link.shutdown(new Error(`the agent failed: ${f.header.e.message}`));
+    },
+  });
+  const pending = link.request("ping", {});
+  await new Promise((r) => setTimeout(r, 50)); // the write has failed by now
+  assert.equal(link.closed, false, "the link reads on after a failed write");
+  input.write(frame({ k: "fatal", e: { type: "RuntimeError", message: "agent reader failed" } }));
+  await assert.rejects(pending, /the agent failed: agent reader failed/);
+});
+
+test("after a failed write with nothing more to read, the write error ends the link", async () => {
+  const input = new PassThrough();
+  const { Writable } = await import("node:stream");
+  const output = new Writable({
+    write(_chunk, _enc, done) {
+      done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    },
+  });
+  const link = new Link(input, output);
+  const pending = link.request("ping", {});
+  await new Promise((r) => setTimeout(r, 50));
+  input.end();
+  await assert.rejects(pending, /EPIPE/);
+});

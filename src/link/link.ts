@@ -68,6 +68,10 @@ function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): voi
 /** Queued frames are written at once from this size on, instead of at the end of the turn. */
 const FLUSH_AT = 16 * 1024;
 
+/** After our writes fail, how long the far side's last frames (its fatal reason, its exit
+ * status) may take to arrive before the write error is the link's verdict. */
+const WRITE_FAILURE_GRACE_MS = 1000;
+
 export class Link {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -86,6 +90,8 @@ export class Link {
   };
   closed = false;
   closeError: Error | null = null;
+  /** Our output failed (EPIPE: the far side stopped reading); the input may still hold its last words. */
+  private writeError: Error | null = null;
   onEvent: (frame: Frame) => void;
   onClose: (err: Error | null) => void;
 
@@ -95,10 +101,10 @@ export class Link {
     this.onEvent = opts.onEvent ?? (() => {});
     this.onClose = opts.onClose ?? (() => {});
     input.on("data", (chunk: Buffer) => this.receive(chunk));
-    input.on("end", () => this.shutdown(null));
-    input.on("close", () => this.shutdown(null));
+    input.on("end", () => this.shutdown(this.writeError));
+    input.on("close", () => this.shutdown(this.writeError));
     input.on("error", (e: Error) => this.shutdown(e));
-    this.out.on("error", (e: Error) => this.shutdown(e));
+    this.out.on("error", (e: Error) => this.writeFailed(e));
     (input as Readable).resume?.(); // a stream handed over paused (see startAgent) flows again
   }
 
@@ -256,6 +262,14 @@ export class Link {
     this.pending.set(id, p);
     opts.onId?.(id);
     return true;
+  }
+
+  /** A write failed: the far side may have ended with a reason still in our input (a fatal
+   * frame, an exit status), which is a better verdict than EPIPE, so read on for a moment. */
+  private writeFailed(e: Error): void {
+    if (this.closed || this.writeError) return;
+    this.writeError = e;
+    setTimeout(() => this.shutdown(e), WRITE_FAILURE_GRACE_MS).unref();
   }
 
   shutdown(err: Error | null): void {
