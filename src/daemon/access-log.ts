@@ -60,7 +60,7 @@ export class AccessLog {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly dir: string, private readonly mirror = true) {
-    this.file = new AppendFile(join(dir, "access.log"), { maxBytes: logMaxBytes(), rotatedHeader: "# [pythond: earlier lines are in access.log.1]\n" });
+    this.file = new AppendFile(join(dir, "access.log"), { maxBytes: logMaxBytes(), rotatedHeader: "# [pythond: earlier lines are in access.log.1]\n", lines: true });
   }
 
   write(f: AccessFields): void {
