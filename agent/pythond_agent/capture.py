@@ -300,6 +300,10 @@ class Capture:
         self._children = _open_children(os.getpid())  # the executor's (the main thread's)
         self._background_w = {}  # stream -> writing end of a pipe read as background output
         self._popen_patched = False
+        # Popens of a running cell's other threads between choosing their fds and forking:
+        # the end of the cell waits for them, so none forks onto fds 1/2 after the swap check.
+        self._spawning = 0
+        self._spawned = threading.Condition(threading.Lock())
         self._reaped = _reaped()
         self._orphans = False  # the keeper had adopted processes at the last check
         # Wakes the capture thread when the set of pipes changes.
@@ -472,16 +476,40 @@ class Capture:
             return
         capture = self
 
+        original_execute = subprocess.Popen._execute_child
+
         def _get_handles(popen, stdin, stdout, stderr):
-            if not capture.is_cell_thread():
-                if stdout is None:
-                    stdout = capture.background_fd(STDOUT)
-                if stderr is None:
-                    stderr = capture.background_fd(STDERR)
-            return original(popen, stdin, stdout, stderr)
+            # Counted before the check: a cell that ends meanwhile waits until we have forked
+            # (then its check sees our child), or we see it ended and take background pipes.
+            with capture._spawned:
+                capture._spawning += 1
+            popen._pythond_spawning = True
+            try:
+                if not capture.is_cell_thread():
+                    if stdout is None:
+                        stdout = capture.background_fd(STDOUT)
+                    if stderr is None:
+                        stderr = capture.background_fd(STDERR)
+                return original(popen, stdin, stdout, stderr)
+            except BaseException:
+                spawned(popen)
+                raise
+
+        def spawned(popen):
+            if popen.__dict__.pop("_pythond_spawning", False):
+                with capture._spawned:
+                    capture._spawning -= 1
+                    capture._spawned.notify_all()
+
+        def _execute_child(popen, *args, **kwargs):
+            try:
+                return original_execute(popen, *args, **kwargs)
+            finally:
+                spawned(popen)
 
         _get_handles._pythond = True
         subprocess.Popen._get_handles = _get_handles
+        subprocess.Popen._execute_child = _execute_child
 
     def separate_children(self):
         """After a cell: if a child process may hold fds 1 and 2 (one the cell started and
@@ -490,6 +518,9 @@ class Capture:
         new (two preads); a swap costs two socket pairs and one hand-over."""
         if not self._popen_patched and "subprocess" in sys.modules:
             self._patch_popen()
+        with self._spawned:  # a cell thread's Popen that chose fds 1/2 forks before we look
+            if not self._spawned.wait_for(lambda: self._spawning == 0, timeout=2.0):
+                self._spawning = 0  # a Popen that failed between its fds and its fork: not counted on
         if not self._new_children():
             return
         with self.lock:
