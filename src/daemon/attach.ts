@@ -7,6 +7,7 @@ import type { DaemonContext, ConnInfo } from "./context.js";
 import type { LegacyCommand } from "./legacy.js";
 import type { Call } from "./structured.js";
 import { DaemonError } from "./errors.js";
+import { SCREEN_STREAM, parseAttachControl } from "../wire/structured.js";
 import type { Session } from "../session/session.js";
 
 /** Replay at least this much of the screen to a structured attacher. */
@@ -19,8 +20,6 @@ const STRUCTURED_FRAME = 64 * 1024;
 export const MAX_INPUT_FRAME = 1024 * 1024;
 /** A client with this much screen output unsent is dropped (the session never waits for it). */
 const MAX_CLIENT_BACKLOG = 8 * 1024 * 1024;
-/** Stream number of screen bytes in the structured binary framing (u32be id | u8 stream | bytes). */
-export const SCREEN_STREAM = 3;
 
 interface Viewer {
   /** Write screen bytes to the client. */
@@ -209,13 +208,9 @@ export async function attachOp(call: Call): Promise<unknown> {
         });
         return true;
       }
-      let msg: any;
-      try {
-        msg = JSON.parse(data.toString("utf8"));
-      } catch {
-        return false; // the normal request path reports it
-      }
-      if (msg?.op === "resize" && (msg.id === undefined || msg.id === req.id)) {
+      const msg = parseAttachControl(data.toString("utf8"));
+      if (!msg) return false; // an ordinary request (or garbage the request path reports)
+      if (msg.op === "resize" && (msg.id === undefined || msg.id === req.id)) {
         try {
           if (!readOnly) resize(s, checkSize(msg.rows, msg.cols));
         } catch (e) {
@@ -223,7 +218,7 @@ export async function attachOp(call: Call): Promise<unknown> {
         }
         return true;
       }
-      if (msg?.op === "detach" && (msg.id === undefined || msg.id === req.id)) {
+      if (msg.op === "detach" && (msg.id === undefined || msg.id === req.id)) {
         end("detached");
         return true;
       }

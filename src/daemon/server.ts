@@ -14,12 +14,12 @@ import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
 import { noteBytes } from "./idle-gc.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
-import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
+import { serveStructured } from "./structured.js";
+import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL } from "../wire/structured.js";
 import { installFeatures } from "./features.js";
 import { startRemoteAccess, type ListenOptions, type RemoteAccess } from "./remote-access.js";
 import { admit } from "./auth.js";
 
-export const LEGACY_PROTOCOL = "pythond.0.4";
 const HANDSHAKE_TIMEOUT_MS = 2000;
 const KEEPALIVE_MS = 20_000;
 

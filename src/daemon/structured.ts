@@ -11,18 +11,15 @@ import { SessionDeadError, type Session, type CellResult } from "../session/sess
 import { throttle } from "./backpressure.js";
 import { LinkRemoteError } from "../link/link.js";
 import { noteBytes } from "./idle-gc.js";
+import { STRUCTURED_PROTOCOL, WireError, parseRequest, encodeResult, encodeError, encodeEvent, encodeOutput, type Request } from "../wire/structured.js";
 
 const throttled = new WeakMap<Call, Set<WebSocket>>();
 
-export const STRUCTURED_PROTOCOL = "pythond.json.1";
+export { STRUCTURED_PROTOCOL };
 /** A client that lets this much output pile up unread is dropped; its cells keep running. */
 const MAX_BUFFERED = 256 * 1024 * 1024;
 
-export interface Request {
-  id: number;
-  op: string;
-  [key: string]: unknown;
-}
+export type { Request };
 
 export interface Call {
   req: Request;
@@ -186,6 +183,7 @@ export const ops: Record<string, Op> = {
 
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof DaemonError) return { code: e.code, message: e.message };
+  if (e instanceof WireError) return { code: e.code, message: e.message };
   const err = e as Error;
   if (e instanceof SessionDeadError) return { code: "session_dead", message: err.message };
   // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
@@ -195,38 +193,23 @@ function errorOf(e: unknown): { code: string; message: string } {
   return { code: "internal", message: err?.message ?? String(e) };
 }
 
-export function parseRequest(text: string): Request {
-  let req: unknown;
-  try {
-    req = JSON.parse(text);
-  } catch {
-    throw new DaemonError("bad_request", "request is not JSON");
-  }
-  if (typeof req !== "object" || req === null || Array.isArray(req)) throw new DaemonError("bad_request", "request is not a JSON object");
-  const r = req as Request;
-  if (!Number.isInteger(r.id) || r.id < 0 || r.id > 0xffffffff) throw new DaemonError("bad_request", '"id" must be an integer from 0 to 4294967295');
-  if (typeof r.op !== "string") throw new DaemonError("bad_request", '"op" must be a string');
-  return r;
-}
-
 export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo, extraOps: Record<string, Op> = {}): void {
-  const send = (obj: unknown) => {
+  const send = (text: string) => {
     if (ws.readyState !== ws.OPEN) return;
-    const text = JSON.stringify(obj);
     noteBytes(text.length);
     ws.send(text);
   };
   ws.on("message", async (data, isBinary) => {
     if (conn.onMessage?.(data as Buffer, isBinary)) return;
     if (isBinary) {
-      send({ id: null, ok: false, error: { code: "bad_request", message: "binary frames are only for attach input" } });
+      send(encodeError(null, { code: "bad_request", message: "binary frames are only for attach input" }));
       return;
     }
     let req: Request;
     try {
       req = parseRequest((data as Buffer).toString("utf8"));
     } catch (e) {
-      send({ id: null, ok: false, error: errorOf(e) });
+      send(encodeError(null, errorOf(e)));
       return;
     }
     const op = extraOps[req.op] ?? ops[req.op];
@@ -244,24 +227,21 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
           ws.terminate();
           return;
         }
-        const head = Buffer.allocUnsafe(5);
-        head.writeUInt32BE(req.id, 0);
-        head.writeUInt8(stream, 4);
         noteBytes(chunk.length);
-        ws.send(Buffer.concat([head, chunk]), { binary: true });
+        ws.send(encodeOutput(req.id, stream, chunk), { binary: true });
       },
       event(name, fields) {
-        send({ id: req.id, event: name, ...fields });
+        send(encodeEvent(req.id, name, fields));
       },
     };
     let status = "ok";
     try {
       if (!op) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
       const result = await op(call);
-      send({ id: req.id, ok: true, result });
+      send(encodeResult(req.id, result));
     } catch (e) {
       status = "error";
-      send({ id: req.id, ok: false, error: errorOf(e) });
+      send(encodeError(req.id, errorOf(e)));
     }
     ctx.log.write({ event: "result", conn_id: conn.id, peer: conn.peer, cmd: req.op, session: sessionField, status });
     const after = conn.afterReply;
