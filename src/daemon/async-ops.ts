@@ -66,7 +66,7 @@ function waitDone(s: Session, cellId: string, ms: number): Promise<boolean> {
       const tick = async () => {
         while (!settled) {
           try {
-            const r = (await s.control("poll", { cell: cellId }, 2000)).result;
+            const r = await s.poll(cellId, 2000);
             if (r.state !== "running" && r.state !== "queued") return finish(true);
           } catch {
             return finish(true);
@@ -88,7 +88,7 @@ function waitDone(s: Session, cellId: string, ms: number): Promise<boolean> {
 export async function interruptSession(s: Session, opts: { graceMs?: number; wait?: boolean } = {}): Promise<IntReport> {
   const graceMs = opts.graceMs ?? sessionGrace.get(s.name) ?? defaultGraceMs();
   const t0 = Date.now();
-  const r = (await s.control("int", {}, 5000)).result as { interrupted: string | null; threads: number; processes: number };
+  const r = await s.interrupt();
   const base = { interrupted: r.interrupted ?? null, threads: r.threads ?? (r.interrupted ? 1 : 0), processes: r.processes ?? 0 };
   if (!r.interrupted) {
     const message = base.processes ? `killed ${base.processes} fork process group(s)` : "no running cells";
@@ -139,7 +139,7 @@ async function pollWait(call: Call): Promise<unknown> {
   if (waitS === undefined) return baseOps.poll(call);
   const s = call.ctx.table.get(String(call.req.session));
   let cell = typeof call.req.cell === "string" && call.req.cell ? call.req.cell : undefined;
-  const first = (await s.control("poll", cell ? { cell } : {}, 10_000)).result;
+  const first = await s.poll(cell, 10_000);
   cell ??= first.cell_id;
   if (cell && (first.state === "running" || first.state === "queued")) {
     const done = await waitDone(s, cell, waitS * 1000);

@@ -120,16 +120,15 @@ async function join(
 ): Promise<{ info: ReplayInfo; start: (send: (replay: Buffer) => void) => void }> {
   const hub = hubOf(s);
   hub.viewers.add(v);
-  let reply;
+  let got;
   try {
-    reply = await s.control("attach", { ...size, max: replayBytes, ...(resume ?? {}) }, 10_000);
+    got = await s.screenAttach({ ...size, max: replayBytes, ...(resume ?? {}) });
   } catch (e) {
     hub.viewers.delete(v);
     throw e;
   }
-  const replay = reply.blobs[0] ?? Buffer.alloc(0);
-  const offset = Number(reply.result.offset) || 0;
-  const info = { offset, replayBytes: replay.length, screen: String(reply.result.screen ?? ""), resumed: reply.result.resumed === true };
+  const { replay, offset } = got;
+  const info = { offset, replayBytes: replay.length, screen: got.screen, resumed: got.resumed };
   const start = (send: (replay: Buffer) => void) => {
     v.end = offset;
     send(replay);
@@ -150,18 +149,17 @@ function checkResume(from: unknown, screen: unknown): Resume | undefined {
 function leave(s: Session, v: Viewer): void {
   const hub = hubs.get(s);
   if (!hub?.viewers.delete(v)) return;
-  if (s.state === "alive") s.control("detach", {}, 5000).catch(() => {});
+  s.screenDetach();
 }
 
 /** Forward keystrokes; resolves true when the agent says the client detached (Ctrl-D). */
 async function input(s: Session, data: Buffer): Promise<boolean> {
   if (!data.length) return false;
-  const r = await s.control("input", {}, 10_000, [data]);
-  return r.result?.detach === true;
+  return s.screenInput(data);
 }
 
 function resize(s: Session, size: Size): void {
-  s.control("resize", { ...size }, 5000).catch(() => {});
+  s.screenResize(size);
 }
 
 /** The structured "attach" op. Resolves (the op's reply) when the client detaches. */

@@ -152,17 +152,17 @@ export async function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: Co
     }
     case "status": {
       const s = needName();
-      const { result } = await s.control("status");
+      const result = await s.status();
       return pyJson({ state: result.state, running: result.running, vars: result.vars, cells: result.cells });
     }
     case "vars": {
       const s = needName();
-      return pyJson((await s.control("vars")).result);
+      return pyJson(await s.vars());
     }
     case "complete": {
       const s = needName();
       const text = args[1] ?? "";
-      return pyJson((await s.control("complete", { text })).result);
+      return pyJson(await s.complete(text));
     }
     case "int": {
       if (!name || args.length > 1) return "ERR usage: int <name>";

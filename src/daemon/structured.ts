@@ -86,7 +86,7 @@ async function sessionSummary(s: Session): Promise<Record<string, unknown>> {
   };
   if (s.state !== "alive") return { ...base, reason: s.deathReason };
   try {
-    const st = (await s.control("status", {}, 1000)).result;
+    const st = await s.status(1000);
     return { ...base, busy: st.state === "running", running: st.running, queued: st.queued, memory: st.memory, cells: st.cells };
   } catch {
     return base;
@@ -155,19 +155,19 @@ export const ops: Record<string, Op> = {
   },
   async cancel(call) {
     const cell = str(call.req, "cell");
-    return (await session(call).control("cancel", { cell })).result;
+    return session(call).cancel(cell);
   },
   async cells(call) {
-    return (await session(call).control("cells")).result;
+    return session(call).cells();
   },
   async status(call) {
-    return (await session(call).control("status")).result;
+    return session(call).status();
   },
   async vars(call) {
-    return (await session(call).control("vars", call.req.reprs === true ? { reprs: true } : {})).result;
+    return session(call).vars(call.req.reprs === true);
   },
   async complete(call) {
-    return (await session(call).control("complete", { text: str(call.req, "text", false) })).result;
+    return session(call).complete(str(call.req, "text", false));
   },
   async kill(call) {
     const name = str(call.req, "session");

@@ -43,6 +43,37 @@ export interface CellResult {
   code?: string;
 }
 
+/** A cell's poll record and its output so far. */
+export interface PolledCell extends Partial<CellResult> {
+  state: string;
+  output: Buffer;
+  chunks: { stream: number; data: Buffer }[];
+}
+
+export interface BackgroundOutput {
+  /** Pass as "since" next time: the byte offset after the last byte returned. */
+  seq: number;
+  since: number;
+  /** Bytes after "since" that the agent's bounded log no longer holds. */
+  dropped: number;
+  chunks: { stream: "stdout" | "stderr"; text: string }[];
+}
+
+export interface ScreenSize {
+  rows?: number;
+  cols?: number;
+}
+
+export interface ScreenReplay {
+  replay: Buffer;
+  /** Screen offset at the end of the replay; live bytes continue from here. */
+  offset: number;
+  /** Names the screen log (a new one after a session restart). */
+  screen: string;
+  /** The replay is exactly the bytes after the offset asked for (else a fresh screen). */
+  resumed: boolean;
+}
+
 export interface CellListener {
   output?(stream: number, data: Buffer): void;
   done?(result: CellResult): void;
@@ -580,6 +611,75 @@ export class Session {
       if (await this.regained()) return await this.link.request(op, fields, blobs, { timeoutMs });
       throw this.isDead() ? await this.deathError() : e;
     }
+  }
+
+  // The agent link's session ops (docs/PROTOCOL.md "Agent link"), one typed method each: no
+  // other TypeScript file names them.
+
+  /** The executor's state, queue and memory (answered at once, even while a cell runs). */
+  async status(timeoutMs = 10_000): Promise<Record<string, any>> {
+    return (await this.control("status", {}, timeoutMs)).result;
+  }
+
+  /** The namespace's names (with reprs if asked). */
+  async vars(reprs = false): Promise<Record<string, any>> {
+    return (await this.control("vars", reprs ? { reprs: true } : {})).result;
+  }
+
+  async complete(text: string): Promise<Record<string, any>> {
+    return (await this.control("complete", { text })).result;
+  }
+
+  /** The agent's cell records, newest last. */
+  async cells(): Promise<Record<string, any>> {
+    return (await this.control("cells")).result;
+  }
+
+  async cancel(cell: string): Promise<Record<string, any>> {
+    return (await this.control("cancel", { cell })).result;
+  }
+
+  /** A cell's record and its output so far (the latest cell without an id). */
+  async poll(cellId?: string, timeoutMs = 10_000): Promise<PolledCell> {
+    const reply = await this.control("poll", cellId ? { cell: cellId } : {}, timeoutMs);
+    const streams: number[] = reply.result.streams ?? [];
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] ?? 1, data }));
+    return { ...reply.result, output: Buffer.concat(reply.blobs), chunks };
+  }
+
+  /** Output of no cell (threads and children of ended cells), from the agent's bounded log. */
+  async backgroundOutput(since: number): Promise<BackgroundOutput> {
+    const reply = await this.control("output", { since });
+    const streams: number[] = reply.result.streams ?? [];
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] === 2 ? ("stderr" as const) : ("stdout" as const), text: data.toString("utf8") }));
+    return { seq: reply.result.seq, since: reply.result.since, dropped: reply.result.dropped, chunks };
+  }
+
+  /** KeyboardInterrupt to the executor's cell, SIGKILL to every fork's group (no escalation here). */
+  async interrupt(): Promise<{ interrupted: string | null; threads: number; processes: number }> {
+    return (await this.control("int", {}, 5000)).result;
+  }
+
+  /** Join the PTY's viewers: applies the size, returns the replay and where live bytes continue. */
+  async screenAttach(opts: ScreenSize & { max: number; from?: number; screen?: string }): Promise<ScreenReplay> {
+    const reply = await this.control("attach", { ...opts }, 10_000);
+    const replay = reply.blobs[0] ?? Buffer.alloc(0);
+    return { replay, offset: Number(reply.result.offset) || 0, screen: String(reply.result.screen ?? ""), resumed: reply.result.resumed === true };
+  }
+
+  /** Keystrokes to the PTY; true when the line editor says the viewer detached (Ctrl-D). */
+  async screenInput(data: Buffer): Promise<boolean> {
+    const r = await this.control("input", {}, 10_000, [data]);
+    return r.result?.detach === true;
+  }
+
+  screenResize(size: ScreenSize): void {
+    this.control("resize", { ...size }, 5000).catch(() => {});
+  }
+
+  /** One viewer fewer (the agent counts them). */
+  screenDetach(): void {
+    if (this.state === "alive") this.control("detach", {}, 5000).catch(() => {});
   }
 
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
