@@ -16,7 +16,6 @@ import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured } from "./structured.js";
 import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL } from "../wire/structured.js";
-import { installFeatures } from "./features.js";
 import { startRemoteAccess, type ListenOptions, type RemoteAccess } from "./remote-access.js";
 import { admit } from "./auth.js";
 
@@ -144,7 +143,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       ws.on("close", () => log.write({ event: "disconnect", conn_id: conn.id, peer: conn.peer }));
       const serve = () => {
         if (ws.protocol === LEGACY_PROTOCOL) serveLegacy(ws, ctx, conn);
-        else serveStructured(ws, ctx, conn, features.structuredOps);
+        else serveStructured(ws, ctx, conn);
       };
       // TCP clients show the token first (auth.ts); the Unix socket's 0600 mode is its guard.
       if (remote) admit(ws, req, { id: conn.id, peer: conn.peer, ip: remote.ip }, remoteAccess!.gate, serve);
@@ -162,8 +161,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       }
     }, KEEPALIVE_MS);
     keepalive.unref();
-
-    const features = installFeatures(ctx);
 
     await new Promise<void>((resolve, reject) => {
       const old = process.umask(0o177);

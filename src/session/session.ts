@@ -226,9 +226,10 @@ export class Session {
   /** While a dropped link is being regained: resolves true if it was. */
   private regaining?: Promise<boolean>;
   private regainTimes: number[] = [];
+  private inputPauses = 0;
   private replacedNote = false;
-  /** Set by the attach feature: PTY screen bytes from the agent; `end` is the byte offset after them. */
-  onScreen?: (data: Buffer, end: number) => void;
+  /** Who follows the PTY's screen bytes (attach viewers); `end` is the byte offset after them. */
+  private readonly screenListeners = new Set<(data: Buffer, end: number) => void>();
 
   private constructor(readonly info: Hello) {
     this.checkpoint = new Checkpoint(info.name);
@@ -324,7 +325,8 @@ export class Session {
       return;
     }
     if (h.ev === "screen") {
-      this.onScreen?.(f.blobs[0] ?? Buffer.alloc(0), Number(h.o));
+      const data = f.blobs[0] ?? Buffer.alloc(0);
+      for (const l of this.screenListeners) l(data, Number(h.o));
       return;
     }
     if (h.ev === "out") {
@@ -494,8 +496,16 @@ export class Session {
     return new SessionDeadError(reason ?? this.deadMessage());
   }
 
-  onDeath(f: (reason: string) => void): void {
+  /** Call f with the death message once the session is gone; returns what stops that. */
+  onDeath(f: (reason: string) => void): () => void {
     this.deathListeners.add(f);
+    return () => this.deathListeners.delete(f);
+  }
+
+  /** Follow the PTY's screen bytes as the agent sends them; returns what stops that. */
+  onScreen(f: (data: Buffer, end: number) => void): () => void {
+    this.screenListeners.add(f);
+    return () => this.screenListeners.delete(f);
   }
 
   /** Not usable through this daemon: its agent is dead, or alive but out of reach ("lost"). */
@@ -731,11 +741,14 @@ export class Session {
     this.deathReason = this.killNote ?? "killed";
   }
 
-  /** Flow control (daemon/backpressure.ts): stop/restart reading the agent's socket. */
+  /** Flow control (daemon/backpressure.ts): stop reading the agent's socket until every
+   * pause has been matched by a resume (several slow clients may hold it at once). */
   pauseInput(): void {
+    this.inputPauses++;
     this.sock?.pause();
   }
   resumeInput(): void {
+    if (this.inputPauses > 0 && --this.inputPauses > 0) return;
     this.sock?.resume();
   }
 
