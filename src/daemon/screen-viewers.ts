@@ -3,7 +3,8 @@
 // the session's screen bytes, first a replay, then live, without a byte lost between the two.
 // Both wire forms use it: the structured "attach" op (ops/attach.ts) and 0.4's (legacy-attach.ts).
 import { DaemonError } from "./errors.js";
-import type { Session, ScreenSize } from "../session/session.js";
+import type { SessionHandle } from "../session/handle.js";
+import type { ScreenSize } from "../session/session.js";
 
 /** A client with this much screen output unsent is dropped (the session never waits for it). */
 const MAX_CLIENT_BACKLOG = 8 * 1024 * 1024;
@@ -88,7 +89,7 @@ export interface ReplayInfo {
  * session before the agent answers, so no screen bytes fall between replay and live output.
  */
 export async function join(
-  s: Session,
+  s: SessionHandle,
   v: Viewer,
   size: Size,
   replayBytes: number,
@@ -124,7 +125,7 @@ export async function join(
 }
 
 /** The viewer stops following the session (the agent is told there is one viewer fewer). */
-export function leave(s: Session, v: Viewer): void {
+export function leave(s: SessionHandle, v: Viewer): void {
   if (!v.unfollow) return;
   v.unfollow();
   v.unfollow = undefined;

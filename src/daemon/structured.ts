@@ -4,7 +4,8 @@
 import type { WebSocket } from "ws";
 import type { DaemonContext, ConnInfo } from "./context.js";
 import { DaemonError } from "./errors.js";
-import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
+import { SessionDeadError, type CellResult } from "../session/session.js";
+import type { SessionHandle } from "../session/handle.js";
 import { LinkRemoteError } from "../link/link.js";
 import { noteBytes } from "./idle-gc.js";
 import { throttle } from "./backpressure.js";
@@ -50,12 +51,12 @@ function str(req: Request, key: string, required = true): string {
 }
 
 /** The session a request names ("session" must be a string). */
-function session(c: Call): Session {
+function session(c: Call): SessionHandle {
   return c.ctx.table.get(str(c.req, "session"));
 }
 
 /** The session a request names, looked up by whatever it wrote (fork, int, poll --wait). */
-function sessionNamed(c: Call): Session {
+function sessionNamed(c: Call): SessionHandle {
   return c.ctx.table.get(String(c.req.session));
 }
 

@@ -2,7 +2,7 @@
 // detach control, its connection closing) or the session ends. The result is the op's reply.
 import type { DaemonContext } from "../context.js";
 import type { Sink } from "./op.js";
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 import { DaemonError } from "../errors.js";
 import { newViewer, join, leave, checkSize, chunks, MAX_INPUT_FRAME, type Size, type Resume } from "../screen-viewers.js";
 
@@ -29,7 +29,7 @@ export interface Terminal {
 }
 
 export interface AttachParams {
-  s: Session;
+  s: SessionHandle;
   size: Size;
   resume?: Resume;
   readOnly: boolean;

@@ -1,7 +1,7 @@
 // int: KeyboardInterrupt to the running cell, SIGKILL to every fork, and if the cell ignores
 // the interrupt for the grace period, the agent killed (and the caller told so).
 import type { DaemonContext } from "../context.js";
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 import { waitDone } from "./wait-done.js";
 
 /** Default grace between SIGINT and escalation (ms); PYTHOND_INT_GRACE (seconds) overrides. */
@@ -11,7 +11,7 @@ export function defaultGraceMs(): number {
 }
 
 export interface IntParams {
-  s: Session;
+  s: SessionHandle;
   /** Grace before escalation (ms); else the session's (`new --int-grace`), else the default. */
   graceMs?: number;
   /** Wait for the outcome (else answer at once; the escalation goes on regardless). */

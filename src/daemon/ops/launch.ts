@@ -1,9 +1,9 @@
 // What fire and fork share: start a cell in the background and answer with its id at once.
 // The launch goes to session.log as the same line whichever protocol asked.
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 
 export interface LaunchParams {
-  s: Session;
+  s: SessionHandle;
   code: string;
 }
 
@@ -12,7 +12,7 @@ export interface Launched {
   status: "fired" | "forked";
 }
 
-export async function launch(s: Session, code: string, mode: "fire" | "fork"): Promise<Launched> {
+export async function launch(s: SessionHandle, code: string, mode: "fire" | "fork"): Promise<Launched> {
   const { cell_id } = await s.exec(code, mode);
   const reply: Launched = { cell_id, status: mode === "fire" ? "fired" : "forked" };
   s.checkpoint.recordLaunch(code, JSON.stringify(reply));

@@ -1,6 +1,6 @@
 // ls: every session, sorted by name; with `status`, what each agent says of itself.
 import type { DaemonContext } from "../context.js";
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 
 export interface SessionSummary {
   name: string;
@@ -9,7 +9,7 @@ export interface SessionSummary {
   [field: string]: unknown;
 }
 
-async function summary(s: Session): Promise<SessionSummary> {
+async function summary(s: SessionHandle): Promise<SessionSummary> {
   const base: SessionSummary = {
     name: s.name,
     state: s.state,

@@ -2,11 +2,11 @@
 // end; for a dead session, what the cell it died in wrote and why.
 import type { DaemonContext } from "../context.js";
 import type { Sink } from "./op.js";
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 import { waitDone } from "./wait-done.js";
 
 export interface PollParams {
-  s: Session;
+  s: SessionHandle;
   cell?: string;
   /** Seconds to wait for a running cell to end ("waiting" event if it does not). */
   waitS?: number;

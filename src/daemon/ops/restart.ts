@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { DaemonContext } from "../context.js";
 import { DaemonError } from "../errors.js";
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 import { historyCells, firstLine, type HistoryCell } from "../../session/replay.js";
 
 /** history.py larger than this is not replayed (a clear error instead). */
@@ -40,7 +40,7 @@ export const REPLAY_OUTPUT_LIMIT = 64 * 1024;
  * Replay recorded cells one by one, skipping the terminal-only ones; stop at the first that
  * fails (what follows it may depend on it) and say which it was and how many were left.
  */
-async function replayCells(s: Session, cells: HistoryCell[]): Promise<Record<string, unknown>> {
+async function replayCells(s: SessionHandle, cells: HistoryCell[]): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   let omitted = 0;

@@ -1,10 +1,11 @@
 // run: one cell on the session's executor; output streams to the sink, the end is the result.
 import type { DaemonContext } from "../context.js";
 import type { Sink } from "./op.js";
-import type { Session, CellResult } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
+import type { CellResult } from "../../session/session.js";
 
 export interface RunParams {
-  s: Session;
+  s: SessionHandle;
   code: string;
   /** Chosen by a client that wants to poll the cell after giving up waiting. */
   cell?: string;

@@ -1,8 +1,8 @@
 // Waiting for a cell to end, for poll --wait and the interrupt's grace period.
-import type { Session } from "../../session/session.js";
+import type { SessionHandle } from "../../session/handle.js";
 
 /** Wait for a cell to end; true if it did within ms. */
-export function waitDone(s: Session, cellId: string, ms: number): Promise<boolean> {
+export function waitDone(s: SessionHandle, cellId: string, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (v: boolean) => {
