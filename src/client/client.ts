@@ -3,6 +3,9 @@
 import { UnixWebSocket } from "./unix-ws.js";
 import { socketPath } from "../util/paths.js";
 import { ConnectError, DaemonRequestError } from "./errors.js";
+import type { RequestHandlers, LegacyBridge } from "./requests.js";
+export type { RequestHandlers, CellOutcome, LegacyBridge } from "./requests.js";
+import type { CellOutcome } from "./requests.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL, encodeRequest, parseIncoming, decodeOutput } from "../wire/structured.js";
 
@@ -18,28 +21,12 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-export interface RequestHandlers {
-  /** Cell output as it is produced: stream 1 = stdout, 2 = stderr. */
-  output?(stream: number, data: Buffer): void;
-  /** Intermediate events for this request (e.g. "waiting" from poll, "attached"). */
-  event?(name: string, fields: Record<string, unknown>): void;
-}
 
 interface Pending extends RequestHandlers {
   resolve(v: any): void;
   reject(e: Error): void;
 }
 
-export interface CellOutcome {
-  cell_id: string;
-  ok: boolean;
-  value: string | null;
-  error: { type: string; message: string; traceback: string } | null;
-  duration: number | null;
-  dropped: number;
-  /** PNG files saved for an image value (rich outputs). */
-  images?: string[];
-}
 
 const wsOptions = (timeoutMs: number) => ({
   protocols: [PROTOCOL, LEGACY_PROTOCOL],
@@ -51,11 +38,6 @@ function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
   return UnixWebSocket.connect(sock, wsOptions(timeoutMs));
 }
 
-/** Speaks for a connection to a pythond 0.4 daemon (its text protocol). */
-export interface LegacyBridge {
-  request(op: string, fields: Record<string, unknown>, handlers: RequestHandlers): Promise<any>;
-  sendRaw(data: Buffer | string): void;
-}
 
 export class Client {
   private nextId = 1;

@@ -5,7 +5,7 @@
 // clear error, not a guess.
 import type { UnixWebSocket } from "./unix-ws.js";
 import { DaemonRequestError, ConnectError } from "./errors.js";
-import type { RequestHandlers, LegacyBridge, CellOutcome } from "./client.js";
+import type { RequestHandlers, LegacyBridge, CellOutcome } from "./requests.js";
 import { SCREEN_STREAM, parseAttachControl } from "../wire/structured.js";
 
 const POLL_EVERY_MS = 200;
