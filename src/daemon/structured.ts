@@ -247,7 +247,7 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
       send(encodeError(null, errorOf(e)));
       return;
     }
-    const verb = verbs[req.op];
+    const op = verbs[req.op];
     const call: Call = { req, ctx, conn, sink: sinkOf(ws, conn, req, send) };
     await serveRequest(
       ctx,
@@ -255,8 +255,8 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
       { cmd: req.op, session: typeof req.session === "string" ? req.session : undefined },
       async () => {
         try {
-          if (!verb) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
-          return { reply: encodeResult(req.id, await verb(call)), ok: true };
+          if (!op) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
+          return { reply: encodeResult(req.id, await op(call)), ok: true };
         } catch (e) {
           return { reply: encodeError(req.id, errorOf(e)), ok: false };
         }
