@@ -27,6 +27,8 @@ await build({
     "unix-ws": "src/client/unix-ws.ts",
     // Likewise for test/cli-options.test.mjs: the CLI's one option parser, unit-tested.
     "cli-options": "src/cli/options.ts",
+    // And test/wire-structured.test.mjs: the structured protocol's codec.
+    "wire-structured": "src/wire/structured.ts",
   },
   outdir: "dist",
   splitting: true,

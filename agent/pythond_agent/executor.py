@@ -108,7 +108,7 @@ class Executor:
         self.ns = namespace
         self.loop = None
         self.in_user_code = False
-        self.rich = None  # value -> shown text for images, or None (asynccells.Rich.shown)
+        self.rich = None  # value -> shown text for images, or None (rich.Rich.shown)
         # Compiled cells by source text: agents repeat small cells (polls, `len(x)`), and in a
         # session that has just woken up compile() costs more than running them (PERFORMANCE.md).
         self.compiled = {}

@@ -65,9 +65,7 @@ class Session:
         # Ops that answer later through reply_to (link, request id) instead of returning.
         self.deferring = (self.op_exec, self.op_vars, self.op_complete)
         self.introspector = Introspector()
-        from pythond_agent import asynccells
-
-        asynccells.install(self)  # fork cells, interrupt of forks, rich outputs, display()
+        self._build_async_parts()  # fork cells, rich outputs, display()
         from pythond_agent import nostdin
 
         nostdin.install(self)  # input() in an agent cell says there is no stdin
@@ -335,7 +333,7 @@ class Session:
         if header.get("images_dir"):
             self.config["images_dir"] = str(header["images_dir"])
             if getattr(self, "rich", None) is not None:
-                self.rich.dir = self.config["images_dir"]  # asynccells.Rich keeps its own copy
+                self.rich.dir = self.config["images_dir"]  # rich.Rich keeps its own copy
         self.started = self.last_activity = time.time()
         return self.hello(), ()
 
@@ -358,8 +356,29 @@ class Session:
             self._report_done(cell)
         return {"cell_id": cell.id, "cancelled": True}, ()
 
+    def _build_async_parts(self):
+        """Fork cells (forks.py, where the OS can fork) and rich outputs (rich.py), once."""
+        from pythond_agent.forks import ForkRunner
+
+        self.forks = ForkRunner(self) if hasattr(os, "fork") else None
+        directory = self.config.get("images_dir") or os.path.join(
+            os.path.expanduser("~"), ".pythond", "sessions", self.name, "images"
+        )
+        retain = os.environ.get("PYTHOND_RETAIN_BYTES")  # per-session cap on kept cell output
+        if retain and retain.isdigit():
+            self.cells.retain_bytes = int(retain)
+        from pythond_agent import rich as rich_outputs
+
+        rich = rich_outputs.install(self, directory)
+        self.rich = rich
+        self.executor.rich = rich.shown
+        import builtins
+
+        if not hasattr(builtins, "display"):
+            builtins.display = rich.display
+
     def op_int(self, header, blobs):
-        from pythond_agent.asynccells import interrupt
+        from pythond_agent.interrupt import interrupt
 
         return interrupt(self), ()
 

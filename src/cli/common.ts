@@ -8,12 +8,8 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
 
-export class UsageError extends Error {
-  override name = "UsageError";
-  constructor(message: string, readonly usage?: string) {
-    super(message);
-  }
-}
+export { UsageError } from "./usage-error.js";
+import { UsageError } from "./usage-error.js";
 
 /** An error of the CLI itself with a stable type for --json ("io", "timeout", ...). */
 export class CliError extends Error {

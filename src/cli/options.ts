@@ -16,7 +16,7 @@
 // is positional even if it begins with "-". A word beginning with "-" that is not a declared
 // option is refused (a lone "-" is a positional: "stdin" for the verbs that read code).
 // Every mistake throws UsageError (exit 2) naming the command and carrying its usage line.
-import { UsageError } from "./common.js";
+import { UsageError } from "./usage-error.js";
 
 export type OptionKind = "flag" | "value" | "list" | "seconds?";
 

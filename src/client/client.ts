@@ -3,11 +3,15 @@
 import { UnixWebSocket } from "./unix-ws.js";
 import { socketPath } from "../util/paths.js";
 import { ConnectError, DaemonRequestError } from "./errors.js";
+import type { RequestHandlers, LegacyBridge } from "./requests.js";
+export type { RequestHandlers, CellOutcome, LegacyBridge } from "./requests.js";
+import type { CellOutcome } from "./requests.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
+import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL, encodeRequest, parseIncoming, decodeOutput } from "../wire/structured.js";
 
-export const PROTOCOL = "pythond.json.1";
+export const PROTOCOL = STRUCTURED_PROTOCOL;
 /** Offered second: a pythond 0.4 daemon picks it, and requests go through legacy-requests.ts. */
-export const LEGACY_PROTOCOL = "pythond.0.4";
+export { LEGACY_PROTOCOL };
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 export interface ConnectOptions {
@@ -17,28 +21,12 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-export interface RequestHandlers {
-  /** Cell output as it is produced: stream 1 = stdout, 2 = stderr. */
-  output?(stream: number, data: Buffer): void;
-  /** Intermediate events for this request (e.g. "waiting" from poll, "attached"). */
-  event?(name: string, fields: Record<string, unknown>): void;
-}
 
 interface Pending extends RequestHandlers {
   resolve(v: any): void;
   reject(e: Error): void;
 }
 
-export interface CellOutcome {
-  cell_id: string;
-  ok: boolean;
-  value: string | null;
-  error: { type: string; message: string; traceback: string } | null;
-  duration: number | null;
-  dropped: number;
-  /** PNG files saved for an image value (rich outputs). */
-  images?: string[];
-}
 
 const wsOptions = (timeoutMs: number) => ({
   protocols: [PROTOCOL, LEGACY_PROTOCOL],
@@ -50,11 +38,6 @@ function open(sock: string, timeoutMs: number): Promise<UnixWebSocket> {
   return UnixWebSocket.connect(sock, wsOptions(timeoutMs));
 }
 
-/** Speaks for a connection to a pythond 0.4 daemon (its text protocol). */
-export interface LegacyBridge {
-  request(op: string, fields: Record<string, unknown>, handlers: RequestHandlers): Promise<any>;
-  sendRaw(data: Buffer | string): void;
-}
 
 export class Client {
   private nextId = 1;
@@ -121,28 +104,23 @@ export class Client {
   }
 
   private onText(data: Buffer): void {
-    let msg: any;
-    try {
-      msg = JSON.parse(data.toString("utf8"));
-    } catch {
-      return; // not ours to guess at
-    }
-    const p = this.pending.get(msg?.id);
+    const msg = parseIncoming(data.toString("utf8"));
+    if (!msg) return; // not ours to guess at
+    const p = this.pending.get(msg.id as number);
     if (!p) return;
-    if (msg.event !== undefined) {
-      const { id, event, ...fields } = msg;
-      p.event?.(event, fields);
+    if (msg.kind === "event") {
+      p.event?.(msg.event, msg.fields);
       return;
     }
-    this.pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new DaemonRequestError(String(msg.error?.code ?? "internal"), String(msg.error?.message ?? "unknown error")));
+    this.pending.delete(msg.id as number);
+    if (msg.kind === "result") p.resolve(msg.result);
+    else p.reject(new DaemonRequestError(msg.error.code, msg.error.message));
   }
 
   private onBinary(data: Buffer): void {
-    if (data.length < 5) return;
-    const p = this.pending.get(data.readUInt32BE(0));
-    p?.output?.(data.readUInt8(4), data.subarray(5));
+    const frame = decodeOutput(data);
+    if (!frame) return;
+    this.pending.get(frame.id)?.output?.(frame.stream, frame.data);
   }
 
   request<T = any>(op: string, fields: Record<string, unknown> = {}, handlers: RequestHandlers = {}): Promise<T> {
@@ -151,7 +129,7 @@ export class Client {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...handlers });
-      this.ws.send(JSON.stringify({ ...fields, id, op }));
+      this.ws.send(encodeRequest(id, op, fields));
     });
   }
 

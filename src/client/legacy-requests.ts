@@ -5,7 +5,8 @@
 // clear error, not a guess.
 import type { UnixWebSocket } from "./unix-ws.js";
 import { DaemonRequestError, ConnectError } from "./errors.js";
-import type { RequestHandlers, LegacyBridge, CellOutcome } from "./client.js";
+import type { RequestHandlers, LegacyBridge, CellOutcome } from "./requests.js";
+import { SCREEN_STREAM, parseAttachControl } from "../wire/structured.js";
 
 const POLL_EVERY_MS = 200;
 const EXEC_FAILED = "ERR execution failed\n";
@@ -44,8 +45,6 @@ function ok(reply: string): string {
   return reply;
 }
 
-/** The attach stream's screen output, as the structured protocol numbers it. */
-const SCREEN_STREAM = 3;
 
 export class LegacyRequests implements LegacyBridge {
   private chain: Promise<unknown> = Promise.resolve();
@@ -83,12 +82,7 @@ export class LegacyRequests implements LegacyBridge {
    */
   sendRaw(data: Buffer | string): void {
     if (typeof data !== "string") return this.ws.send(data);
-    try {
-      const m = JSON.parse(data);
-      if (m?.op === "detach") this.ws.send("detach");
-    } catch {
-      /* not ours */
-    }
+    if (parseAttachControl(data)?.op === "detach") this.ws.send("detach");
   }
 
   private async attach(session: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {

@@ -3,46 +3,39 @@
 // (the agent's writes then block, so the cell waits instead of its output piling up in the
 // daemon). Reading resumes below LOW. A client that makes no progress for STALL_MS is dropped
 // (its cell keeps running; poll has the output) so one stuck client cannot freeze a session.
+// The session counts its pauses (several slow clients may hold it at once).
 import type { WebSocket } from "ws";
-import type { Session } from "../session/session.js";
+import type { OutputSource } from "./ops/op.js";
 
 const HIGH = 16 * 1024 * 1024;
 const LOW = 4 * 1024 * 1024;
 const STALL_MS = 15_000;
-const pausedBy = new Map<Session, number>();
 
-function release(s: Session): void {
-  const n = (pausedBy.get(s) ?? 1) - 1;
-  if (n > 0) pausedBy.set(s, n);
-  else {
-    pausedBy.delete(s);
-    s.resumeInput();
-  }
-}
-
-/** Call after sending output of session s to ws. */
-export function throttle(ws: WebSocket, s: Session, watching: Set<WebSocket>): void {
-  if (ws.bufferedAmount < HIGH || watching.has(ws)) return;
-  watching.add(ws);
-  pausedBy.set(s, (pausedBy.get(s) ?? 0) + 1);
+/**
+ * Call after sending output of `s` to ws: true if ws is over HIGH and a watch started, which
+ * holds the session's input until ws drains (or is dropped), then calls `released`.
+ */
+export function throttle(ws: WebSocket, s: OutputSource, released: () => void): boolean {
+  if (ws.bufferedAmount < HIGH) return false;
   s.pauseInput();
   let last = ws.bufferedAmount;
   let progressAt = Date.now();
+  const release = () => {
+    released();
+    s.resumeInput();
+  };
   const check = () => {
     const now = Date.now();
-    if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= LOW) {
-      watching.delete(ws);
-      return release(s);
-    }
+    if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= LOW) return release();
     if (ws.bufferedAmount < last) {
       last = ws.bufferedAmount;
       progressAt = now;
     } else if (now - progressAt > STALL_MS) {
       ws.terminate();
-      watching.delete(ws);
-      return release(s);
+      return release();
     }
     setTimeout(check, 2);
   };
   setTimeout(check, 2);
+  return true;
 }

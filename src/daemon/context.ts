@@ -1,7 +1,6 @@
-// What the protocol handlers share: the session table, the access log, daemon-wide limits.
+// What ops and protocol adapters share: the session table, the access log, daemon-wide limits.
 import type { SessionTable } from "./session-table.js";
 import type { AccessLog } from "./access-log.js";
-import type { LegacyCommand } from "./legacy.js";
 import type { WebSocket } from "ws";
 
 export interface StopOptions {
@@ -19,8 +18,6 @@ export interface DaemonContext {
    * `pyctl restart` starts the next daemon with. */
   listening?: { listen: string; tls: boolean };
   stop(opts: StopOptions): void;
-  /** Set by the attach feature: takes over a legacy connection for the human REPL. */
-  legacyAttach?(c: LegacyCommand, conn: ConnInfo): Promise<string | null>;
 }
 
 export interface ConnInfo {

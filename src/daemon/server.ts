@@ -14,14 +14,13 @@ import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
 import { noteBytes } from "./idle-gc.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
-import { serveStructured, STRUCTURED_PROTOCOL } from "./structured.js";
-import { installFeatures } from "./features.js";
+import { serveStructured } from "./structured.js";
+import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL } from "../wire/structured.js";
 // The TCP listener's code (TLS certificates, @peculiar/x509, tokens) loads only with --listen:
 // it is ~16 MB of an idle daemon's RSS.
 import type { ListenOptions, RemoteAccess } from "./remote-access.js";
 import type { admit as Admit } from "./auth.js";
 
-export const LEGACY_PROTOCOL = "pythond.0.4";
 const HANDSHAKE_TIMEOUT_MS = 2000;
 const KEEPALIVE_MS = 20_000;
 
@@ -147,7 +146,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       ws.on("close", () => log.write({ event: "disconnect", conn_id: conn.id, peer: conn.peer }));
       const serve = () => {
         if (ws.protocol === LEGACY_PROTOCOL) serveLegacy(ws, ctx, conn);
-        else serveStructured(ws, ctx, conn, features.structuredOps);
+        else serveStructured(ws, ctx, conn);
       };
       // TCP clients show the token first (auth.ts); the Unix socket's 0600 mode is its guard.
       if (remote) admit!(ws, req, { id: conn.id, peer: conn.peer, ip: remote.ip }, remoteAccess!.gate, serve);
@@ -165,8 +164,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       }
     }, KEEPALIVE_MS);
     keepalive.unref();
-
-    const features = installFeatures(ctx);
 
     await new Promise<void>((resolve, reject) => {
       const old = process.umask(0o177);

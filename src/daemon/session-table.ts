@@ -63,6 +63,7 @@ export function sessionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 export class SessionTable {
   private readonly sessions = new Map<string, Session>();
   private readonly creating = new Map<string, Promise<Session>>();
+  private readonly graces = new Map<string, number>();
   /** A warm agent with the default settings, claimed by the next default `new` (spare.ts). */
   private readonly spare = new Spare(() => ({
     name: SPARE_NAME,
@@ -73,6 +74,16 @@ export class SessionTable {
   }));
 
   constructor(private readonly opts: TableOptions) {}
+
+  /** Interrupt grace (ms) given to `new`, by session name: it outlives restarts of that session. */
+  intGrace(name: string): number | undefined {
+    return this.graces.get(name);
+  }
+
+  setIntGrace(name: string, ms: number | undefined): void {
+    if (ms === undefined) this.graces.delete(name);
+    else this.graces.set(name, ms);
+  }
 
   get(name: string): Session {
     const s = this.sessions.get(name);

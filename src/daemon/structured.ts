@@ -1,41 +1,47 @@
-// pythond's structured protocol (subprotocol "pythond.json.1", docs/PROTOCOL.md):
-// text frames are JSON requests {"id", "op", ...} and replies {"id", "ok", "result"|"error"};
-// cell output streams as binary frames: u32be request id, u8 stream (1 stdout, 2 stderr), bytes.
-// Requests on one connection run concurrently and are matched by id.
+// The structured protocol's adapter (subprotocol "pythond.json.1", docs/PROTOCOL.md; the wire
+// itself is src/wire/structured.ts): each request is parsed into an op's params, the op runs,
+// and its result is the reply. Requests on one connection run concurrently, matched by id.
 import type { WebSocket } from "ws";
 import type { DaemonContext, ConnInfo } from "./context.js";
 import { DaemonError } from "./errors.js";
-import { isValidName } from "./names.js";
-import { pollCell, backgroundOutput } from "./cell-ops.js";
-import { SessionDeadError, type Session, type CellResult } from "../session/session.js";
-import { throttle } from "./backpressure.js";
+import { SessionDeadError, type CellResult } from "../session/session.js";
+import type { SessionHandle } from "../session/handle.js";
 import { LinkRemoteError } from "../link/link.js";
 import { noteBytes } from "./idle-gc.js";
+import { throttle } from "./backpressure.js";
+import { serveRequest } from "./request.js";
+import { checkSize, checkResume } from "./screen-viewers.js";
+import { WireError, parseRequest, parseAttachControl, encodeResult, encodeError, encodeEvent, encodeOutput, SCREEN_STREAM, type Request } from "../wire/structured.js";
+import { MAX_WAIT_S, type Sink } from "./ops/op.js";
+import { hello } from "./ops/hello.js";
+import { ls } from "./ops/ls.js";
+import { newSession } from "./ops/new.js";
+import { run } from "./ops/run.js";
+import { fire } from "./ops/fire.js";
+import { fork } from "./ops/fork.js";
+import { poll } from "./ops/poll.js";
+import { output } from "./ops/output.js";
+import { cancel } from "./ops/cancel.js";
+import { cells } from "./ops/cells.js";
+import { status } from "./ops/status.js";
+import { vars } from "./ops/vars.js";
+import { complete } from "./ops/complete.js";
+import { int } from "./ops/int.js";
+import { kill } from "./ops/kill.js";
+import { stop } from "./ops/stop.js";
+import { restart } from "./ops/restart.js";
+import { attach, type Terminal, type TerminalInput } from "./ops/attach.js";
 
-const throttled = new WeakMap<Call, Set<WebSocket>>();
-
-export const STRUCTURED_PROTOCOL = "pythond.json.1";
 /** A client that lets this much output pile up unread is dropped; its cells keep running. */
 const MAX_BUFFERED = 256 * 1024 * 1024;
 
-export interface Request {
-  id: number;
-  op: string;
-  [key: string]: unknown;
-}
-
-export interface Call {
+/** What a verb's table line gets: the request, and the sink (with the terminal, for attach). */
+interface Call {
   req: Request;
-  ws: WebSocket;
   ctx: DaemonContext;
   conn: ConnInfo;
-  /** Stream cell output to the client as binary frames. */
-  output(stream: number, data: Buffer): void;
-  /** Send an intermediate event for this request. */
-  event(name: string, fields: Record<string, unknown>): void;
+  sink: Sink & { terminal: Terminal };
 }
-
-type Op = (call: Call) => Promise<unknown>;
 
 function str(req: Request, key: string, required = true): string {
   const v = req[key];
@@ -44,8 +50,33 @@ function str(req: Request, key: string, required = true): string {
   return v;
 }
 
-function session(call: Call): Session {
-  return call.ctx.table.get(str(call.req, "session"));
+/** The session a request names ("session" must be a string). */
+function session(c: Call): SessionHandle {
+  return c.ctx.table.get(str(c.req, "session"));
+}
+
+/** The session a request names, looked up by whatever it wrote (fork, int, poll --wait). */
+function sessionNamed(c: Call): SessionHandle {
+  return c.ctx.table.get(String(c.req.session));
+}
+
+function code(req: Request, verb: string): string {
+  const v = str(req, "code");
+  if (!v.trim()) throw new DaemonError("bad_request", `${verb} requires code`);
+  return v;
+}
+
+function seconds(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > MAX_WAIT_S) {
+    throw new DaemonError("bad_request", `"${what}" must be a number of seconds from 0 to ${MAX_WAIT_S}`);
+  }
+  return v;
+}
+
+function ms(v: unknown): number | undefined {
+  const s = seconds(v, "grace");
+  return s === undefined ? undefined : s * 1000;
 }
 
 export function cellReply(r: CellResult): Record<string, unknown> {
@@ -61,132 +92,82 @@ export function cellReply(r: CellResult): Record<string, unknown> {
   };
 }
 
-export async function runCell(call: Call, s: Session, code: string, cellId?: string, stdin?: string): Promise<Record<string, unknown>> {
-  const result = await s.run(
-    code,
-    "run",
-    (stream, data) => {
-      call.output(stream, data);
-      if (!throttled.has(call)) throttled.set(call, new Set());
-      throttle(call.ws, s, throttled.get(call)!);
-    },
-    cellId,
-    stdin,
-  );
-  return cellReply(result);
-}
-
-async function sessionSummary(s: Session): Promise<Record<string, unknown>> {
-  const base: Record<string, unknown> = {
-    name: s.name,
-    state: s.state,
-    pid: s.pid,
-    python: s.info.python,
-    executable: s.info.executable,
-    cwd: s.info.cwd,
-    started: s.info.started,
-    last_activity: s.lastActivity / 1000,
-  };
-  if (s.state !== "alive") return { ...base, reason: s.deathReason };
-  try {
-    const st = (await s.control("status", {}, 1000)).result;
-    return { ...base, busy: st.state === "running", running: st.running, queued: st.queued, memory: st.memory, cells: st.cells };
-  } catch {
-    return base;
-  }
-}
-
-export const ops: Record<string, Op> = {
-  async hello(call) {
-    const { ctx } = call;
-    return { server: "pythond", protocol: 1, pid: process.pid, socket: ctx.socket, started: ctx.startedAt, ...(ctx.listening ? { listening: ctx.listening } : {}) };
-  },
-  async ls(call) {
-    return { sessions: await Promise.all(call.ctx.table.list().map(sessionSummary)) };
-  },
-  async new(call) {
-    const { req } = call;
-    const name = str(req, "session");
-    const env = req.env as Record<string, string> | undefined;
+/** Every verb: its request fields parsed into the op's params (in the order they are checked), the op, the reply. */
+const verbs: Record<string, (c: Call) => Promise<unknown>> = {
+  hello: (c) => hello(c.ctx),
+  ls: (c) => ls(c.ctx, { status: true }),
+  new: (c) => {
+    const intGraceMs = ms(c.req.int_grace);
+    const name = str(c.req, "session");
+    const env = c.req.env as Record<string, string> | undefined;
     if (env !== undefined && (typeof env !== "object" || Object.values(env).some((v) => typeof v !== "string"))) {
       throw new DaemonError("bad_request", '"env" must map names to strings');
     }
-    const s = await call.ctx.table.create(name, {
-      replace: req.replace === true,
-      python: str(req, "python", false) || undefined,
-      cwd: str(req, "cwd", false) || undefined,
-      env,
-    });
-    return { name: s.name, pid: s.pid, python: s.info.python, executable: s.info.executable, cwd: s.info.cwd };
+    const replace = c.req.replace === true;
+    const python = str(c.req, "python", false) || undefined;
+    const cwd = str(c.req, "cwd", false) || undefined;
+    return newSession(c.ctx, { name, replace, python, cwd, env, intGraceMs: intGraceMs ?? null });
   },
-  async run(call) {
-    const code = str(call.req, "code");
-    if (!code.trim()) throw new DaemonError("bad_request", "run requires code");
-    const cell = str(call.req, "cell", false);
-    // A client that wants to know the cell id early (to poll it after a timeout) chooses it.
+  run: async (c) => {
+    const text = code(c.req, "run");
+    const cell = str(c.req, "cell", false);
     if (cell && !/^[0-9a-f]{12}$/.test(cell)) throw new DaemonError("bad_request", '"cell" must be 12 lowercase hex digits');
-    // What the cell's input() and sys.stdin read; without it an agent cell has no stdin.
-    const stdin = call.req.stdin === undefined ? undefined : str(call.req, "stdin", false);
-    return runCell(call, session(call), code, cell || undefined, stdin);
+    const stdin = c.req.stdin === undefined ? undefined : str(c.req, "stdin", false);
+    return cellReply(await run(c.ctx, { s: session(c), code: text, cell: cell || undefined, stdin }, c.sink));
   },
-  async fire(call) {
-    const code = str(call.req, "code");
-    if (!code.trim()) throw new DaemonError("bad_request", "fire requires code");
-    const s = session(call);
-    const { cell_id } = await s.exec(code, "fire");
-    s.checkpoint.recordLaunch(code, JSON.stringify({ cell_id, status: "fired" }));
-    return { cell_id, status: "fired" };
+  fire: (c) => {
+    const text = code(c.req, "fire");
+    return fire(c.ctx, { s: session(c), code: text });
   },
-  async poll(call) {
-    const cell = str(call.req, "cell", false) || undefined;
-    const s = session(call);
-    if (s.isDead()) {
-      // A cell the session died in: what it wrote (its last words included), and why.
-      const lost = cell ? s.lostCells.get(cell) : [...s.lostCells.values()].pop();
-      if (lost) {
-        const { output, reason, ...rest } = lost;
-        return { ...rest, state: "dead", ok: false, output: output.toString("utf8"), error: { type: "SessionDead", message: reason, traceback: "" } };
-      }
+  fork: (c) => {
+    if (typeof c.req.code !== "string") throw new DaemonError("bad_request", '"code" must be a string');
+    const text = code(c.req, "fork");
+    return fork(c.ctx, { s: sessionNamed(c), code: text });
+  },
+  poll: (c) => {
+    const waitS = seconds(c.req.wait, "wait");
+    if (waitS === undefined) {
+      const cell = str(c.req, "cell", false) || undefined;
+      return poll(c.ctx, { s: session(c), cell, lost: true }, c.sink);
     }
-    const r = await pollCell(s, cell);
-    const { output, chunks, ...rest } = r;
-    return { ...rest, output: output.toString("utf8") };
+    const s = sessionNamed(c);
+    const cell = typeof c.req.cell === "string" && c.req.cell ? c.req.cell : undefined;
+    return poll(c.ctx, { s, cell, waitS, lost: true }, c.sink);
   },
-  async output(call) {
-    const since = call.req.since ?? 0;
+  output: (c) => {
+    const since = c.req.since ?? 0;
     if (!Number.isSafeInteger(since) || (since as number) < 0) throw new DaemonError("bad_request", '"since" must be an integer >= 0');
-    return backgroundOutput(session(call), since as number);
+    return output(c.ctx, { s: session(c), since: since as number });
   },
-  async cancel(call) {
-    const cell = str(call.req, "cell");
-    return (await session(call).control("cancel", { cell })).result;
+  cancel: (c) => {
+    const cell = str(c.req, "cell");
+    return cancel(c.ctx, { s: session(c), cell });
   },
-  async cells(call) {
-    return (await session(call).control("cells")).result;
+  cells: (c) => cells(c.ctx, { s: session(c) }),
+  status: (c) => status(c.ctx, { s: session(c) }),
+  vars: (c) => vars(c.ctx, { s: session(c), reprs: c.req.reprs === true }),
+  complete: (c) => {
+    const s = session(c);
+    return complete(c.ctx, { s, text: str(c.req, "text", false) });
   },
-  async status(call) {
-    return (await session(call).control("status")).result;
+  int: (c) => {
+    const s = sessionNamed(c);
+    return int(c.ctx, { s, graceMs: ms(c.req.grace), wait: c.req.wait !== false });
   },
-  async vars(call) {
-    return (await session(call).control("vars", call.req.reprs === true ? { reprs: true } : {})).result;
-  },
-  async complete(call) {
-    return (await session(call).control("complete", { text: str(call.req, "text", false) })).result;
-  },
-  async kill(call) {
-    const name = str(call.req, "session");
-    await call.ctx.table.kill(name);
-    return { killed: name };
-  },
-  async stop(call) {
-    const keep = call.req.keep_sessions === true;
-    call.conn.afterReply = () => call.ctx.stop({ keepSessions: keep, closeCode: 1001 });
-    return { stopping: true, keep_sessions: keep };
+  kill: (c) => kill(c.ctx, { name: str(c.req, "session") }),
+  stop: (c) => stop(c.ctx, { keepSessions: c.req.keep_sessions === true }, c.sink),
+  restart: (c) => restart(c.ctx, { name: String(c.req.session ?? ""), replay: c.req.replay === true }),
+  attach: (c) => {
+    const s = session(c);
+    const size = checkSize(c.req.rows, c.req.cols);
+    const resume = checkResume(c.req.from, c.req.screen);
+    return attach(c.ctx, { s, size, resume, readOnly: c.req.read_only === true, peer: { conn_id: c.conn.id, peer: c.conn.peer } }, c.sink);
   },
 };
 
 function errorOf(e: unknown): { code: string; message: string } {
   if (e instanceof DaemonError) return { code: e.code, message: e.message };
+  if (e instanceof WireError) return { code: e.code, message: e.message };
   const err = e as Error;
   if (e instanceof SessionDeadError) return { code: "session_dead", message: err.message };
   // The agent refuses a request it cannot take (a cell id in use, an unknown op) with ValueError.
@@ -196,77 +177,91 @@ function errorOf(e: unknown): { code: string; message: string } {
   return { code: "internal", message: err?.message ?? String(e) };
 }
 
-export function parseRequest(text: string): Request {
-  let req: unknown;
-  try {
-    req = JSON.parse(text);
-  } catch {
-    throw new DaemonError("bad_request", "request is not JSON");
-  }
-  if (typeof req !== "object" || req === null || Array.isArray(req)) throw new DaemonError("bad_request", "request is not a JSON object");
-  const r = req as Request;
-  if (!Number.isInteger(r.id) || r.id < 0 || r.id > 0xffffffff) throw new DaemonError("bad_request", '"id" must be an integer from 0 to 4294967295');
-  if (typeof r.op !== "string") throw new DaemonError("bad_request", '"op" must be a string');
-  return r;
+/** The sink of one request on this connection: output and events as frames of its id. */
+function sinkOf(ws: WebSocket, conn: ConnInfo, req: Request, send: (text: string) => void): Sink & { terminal: Terminal } {
+  let slow = false; // a flow-control watch runs for this request's output (backpressure.ts)
+  const out = (stream: number, chunk: Buffer) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED) {
+      ws.terminate();
+      return;
+    }
+    noteBytes(chunk.length);
+    ws.send(encodeOutput(req.id, stream, chunk), { binary: true });
+  };
+  return {
+    output(stream, chunk, from) {
+      out(stream, chunk);
+      if (from && !slow) slow = throttle(ws, from, () => (slow = false));
+    },
+    event(name, fields) {
+      send(encodeEvent(req.id, name, fields));
+    },
+    afterReply(fn) {
+      conn.afterReply = fn;
+    },
+    terminal: {
+      write: (data) => out(SCREEN_STREAM, data),
+      backlog: () => ws.bufferedAmount,
+      drop: () => ws.terminate(),
+      onClose(f) {
+        ws.on("close", f);
+        return () => ws.off("close", f);
+      },
+      claimInput(f: (input: TerminalInput) => void) {
+        if (conn.onMessage) return undefined;
+        conn.onMessage = (data, isBinary) => {
+          if (isBinary) {
+            f({ kind: "keys", data });
+            return true;
+          }
+          const msg = parseAttachControl(data.toString("utf8"));
+          if (!msg || (msg.id !== undefined && msg.id !== req.id)) return false; // an ordinary request
+          f(msg.op === "resize" ? { kind: "resize", rows: msg.rows, cols: msg.cols } : { kind: "detach" });
+          return true;
+        };
+        return () => {
+          conn.onMessage = undefined;
+        };
+      },
+    },
+  };
 }
 
-export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo, extraOps: Record<string, Op> = {}): void {
-  const send = (obj: unknown) => {
+export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): void {
+  const send = (text: string) => {
     if (ws.readyState !== ws.OPEN) return;
-    const text = JSON.stringify(obj);
     noteBytes(text.length);
     ws.send(text);
   };
   ws.on("message", async (data, isBinary) => {
     if (conn.onMessage?.(data as Buffer, isBinary)) return;
     if (isBinary) {
-      send({ id: null, ok: false, error: { code: "bad_request", message: "binary frames are only for attach input" } });
+      send(encodeError(null, { code: "bad_request", message: "binary frames are only for attach input" }));
       return;
     }
     let req: Request;
     try {
       req = parseRequest((data as Buffer).toString("utf8"));
     } catch (e) {
-      send({ id: null, ok: false, error: errorOf(e) });
+      send(encodeError(null, errorOf(e)));
       return;
     }
-    const op = extraOps[req.op] ?? ops[req.op];
-    const name = typeof req.session === "string" ? req.session : undefined;
-    const sessionField = name === undefined ? "-" : isValidName(name) ? name : "invalid";
-    ctx.log.write({ event: "command", conn_id: conn.id, peer: conn.peer, cmd: req.op, session: sessionField });
-    const call: Call = {
-      req,
-      ws,
+    const op = verbs[req.op];
+    const call: Call = { req, ctx, conn, sink: sinkOf(ws, conn, req, send) };
+    await serveRequest(
       ctx,
       conn,
-      output(stream, chunk) {
-        if (ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > MAX_BUFFERED) {
-          ws.terminate();
-          return;
+      { cmd: req.op, session: typeof req.session === "string" ? req.session : undefined },
+      async () => {
+        try {
+          if (!op) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
+          return { reply: encodeResult(req.id, await op(call)), ok: true };
+        } catch (e) {
+          return { reply: encodeError(req.id, errorOf(e)), ok: false };
         }
-        const head = Buffer.allocUnsafe(5);
-        head.writeUInt32BE(req.id, 0);
-        head.writeUInt8(stream, 4);
-        noteBytes(chunk.length);
-        ws.send(Buffer.concat([head, chunk]), { binary: true });
       },
-      event(name, fields) {
-        send({ id: req.id, event: name, ...fields });
-      },
-    };
-    let status = "ok";
-    try {
-      if (!op) throw new DaemonError("unknown_op", `unknown op: ${req.op}`);
-      const result = await op(call);
-      send({ id: req.id, ok: true, result });
-    } catch (e) {
-      status = "error";
-      send({ id: req.id, ok: false, error: errorOf(e) });
-    }
-    ctx.log.write({ event: "result", conn_id: conn.id, peer: conn.peer, cmd: req.op, session: sessionField, status });
-    const after = conn.afterReply;
-    conn.afterReply = undefined;
-    after?.();
+      send,
+    );
   });
 }

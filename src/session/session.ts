@@ -1,54 +1,26 @@
-// The daemon's handle on one session agent: starting or adopting it, sending cells and
-// control requests, routing its output/done events to whoever waits on each cell.
-import { connect, type Socket } from "node:net";
-import { unlinkSync, readFileSync } from "node:fs";
+// The local session (the first SessionHandle, handle.ts): the daemon's link to one agent on
+// this host. Starting or adopting it, sending cells and the agent link's session ops (one
+// typed method each: no other TypeScript file names them), routing its output/done events to
+// whoever waits on each cell. The process side (spawn, liveness, kill) is agent-process.ts.
+import type { Socket } from "node:net";
+import { unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomHex } from "../util/random.js";
 import { Link, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
-import { startAgent } from "../bootstrap/spawn.js";
-import { rememberCode } from "../bootstrap/code-cache.js";
+import { processAlive, lastWords, startSessionAgent, endProcessGroup, STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
+export { STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
-import { sessionStateDir, agentSocketName } from "../util/paths.js";
+import { agentSocketName } from "../util/paths.js";
 import { openAgentLink, type Hello } from "./agent-link.js";
-import { keyPathOf, writeKey, readKey, removeKey, proof, type AgentKey, type SessionSettings } from "./agent-key.js";
+import type { SessionHandle, CellResult, CellListener, LostCell, PolledCell, BackgroundOutput, ScreenSize, ScreenReplay } from "./handle.js";
+export type { CellError, CellResult, CellListener, LostCell, PolledCell, BackgroundOutput, ScreenSize, ScreenReplay } from "./handle.js";
+import { keyPathOf, readKey, removeKey, type AgentKey, type SessionSettings } from "./agent-key.js";
 
 export type { Hello } from "./agent-link.js";
 export type { SessionSettings } from "./agent-key.js";
 
-export const STDOUT = 1;
-export const STDERR = 2;
-
-export interface CellError {
-  type: string;
-  message: string;
-  traceback: string;
-}
-
-/** What the agent reports when a cell ends (agent/pythond_agent/cells.py Cell.result). */
-export interface CellResult {
-  cell_id: string;
-  seq: number;
-  mode: string;
-  origin: string;
-  state: string;
-  started_at: number | null;
-  duration: number | null;
-  ok: boolean | null;
-  value: string | null;
-  error: CellError | null;
-  bytes: number;
-  dropped: number;
-  code?: string;
-}
-
-export interface CellListener {
-  output?(stream: number, data: Buffer): void;
-  done?(result: CellResult): void;
-  /** The agent died (or the daemon lost it) before the cell finished. */
-  lost?(reason: string): void;
-}
 
 interface CellWatch {
   code: string;
@@ -59,54 +31,14 @@ interface CellWatch {
   logDropped: number;
 }
 
-/** A cell the session died in (or with queued): what the daemon saw of it, for poll. */
-export interface LostCell {
-  cell_id: string;
-  mode: string;
-  output: Buffer;
-  reason: string;
-}
-
-/** What a dead agent's keeper hands over (agent/pythond_agent/keeper.py). */
-interface LastWords {
-  cell: string | null;
-  reason: string;
-  /** Each chunk starts at `offset` in its stream (what output frames' "o" count). */
-  chunks: { stream: number; offset: number; data: Buffer }[];
-}
 
 /** Lost cells kept per dead session for poll (their output is capped like session.log's). */
 const LOST_CELLS_KEPT = 16;
 
-export interface SpawnSessionOptions {
-  name: string;
-  python: string;
-  agentDir: string;
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  maxOutput: number;
-  timeoutMs?: number;
-  /** What `new` was given, kept in the agent's key file for restart after re-adoption. */
-  settings?: SessionSettings;
-}
 
 /** At most this many regained links per minute: past that, something else keeps taking the agent. */
 const MAX_REGAINS_PER_MIN = 3;
 
-/** Alive and not a zombie (a zombie's pid still answers kill 0). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return !/^\S+ \(.*\) [ZX]/s.test(stat);
-  } catch {
-    return true; // no /proc (macOS): kill 0 is all we have
-  }
-}
 
 /** The session's agent is gone (or out of this daemon's reach); the message says why and what to do. */
 export class SessionDeadError extends Error {
@@ -117,53 +49,8 @@ export function newCellId(): string {
   return randomHex(6);
 }
 
-/**
- * The last words of an agent whose interpreter has died: its keeper answers on the agent's
- * socket with what the capture pipes still held and the exit status. undefined if nobody
- * answers so (an agent from an older pythond, a session ended on purpose, a live agent).
- */
-function lastWords(path: string, timeoutMs: number, secret: string | undefined): Promise<LastWords | undefined> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (v: LastWords | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      link?.shutdown(null);
-      sock.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    const sock = connect(path);
-    let link: Link | undefined;
-    sock.once("error", () => done(undefined));
-    sock.once("connect", () => {
-      link = new Link(sock, sock, {
-        onEvent: (f) => {
-          const h = f.header;
-          if (h.k === "hello" && h.last === true && typeof h.nonce === "string") {
-            // The keeper hands the last words only to the holder of the session's secret.
-            if (!secret) return done(undefined);
-            link!.request("auth", { mac: proof(secret, h.nonce) }, [], { timeoutMs }).catch(() => done(undefined));
-            return;
-          }
-          if (h.k !== "last") return done(undefined);
-          const streams = Array.isArray(h.s) ? (h.s as unknown[]) : [];
-          const offsets = Array.isArray(h.o) ? (h.o as unknown[]) : [];
-          const chunks = f.blobs.map((data, i) => ({
-            stream: Number(streams[i]) === STDERR ? STDERR : STDOUT,
-            offset: Number.isSafeInteger(offsets[i]) ? (offsets[i] as number) : -1,
-            data: Buffer.from(data),
-          }));
-          done({ cell: typeof h.cell === "string" ? h.cell : null, reason: typeof h.reason === "string" ? h.reason : "", chunks });
-        },
-        onClose: () => done(undefined),
-      });
-    });
-  });
-}
 
-export class Session {
+export class Session implements SessionHandle {
   /** "lost": the agent lives on but this daemon could not regain its link (never called dead). */
   state: "alive" | "dead" | "lost" = "alive";
   deathReason = "";
@@ -195,9 +82,10 @@ export class Session {
   /** While a dropped link is being regained: resolves true if it was. */
   private regaining?: Promise<boolean>;
   private regainTimes: number[] = [];
+  private inputPauses = 0;
   private replacedNote = false;
-  /** Set by the attach feature: PTY screen bytes from the agent; `end` is the byte offset after them. */
-  onScreen?: (data: Buffer, end: number) => void;
+  /** Who follows the PTY's screen bytes (attach viewers); `end` is the byte offset after them. */
+  private readonly screenListeners = new Set<(data: Buffer, end: number) => void>();
 
   private constructor(readonly info: Hello) {
     this.checkpoint = new Checkpoint(info.name);
@@ -215,33 +103,8 @@ export class Session {
     // The secret goes to the agent over the bootstrap pipe and into the 0600 key file (for a
     // daemon that re-adopts the agent); never into argv, env or a log.
     const secret = randomHex(32);
-    const keyFile = keyPathOf(socketFile);
     const settings = opts.settings ?? { python: opts.python, cwd: opts.cwd };
-    writeKey(keyFile, { secret, settings });
-    let started;
-    try {
-      started = await startAgent(
-        [opts.python],
-        { mode: "session", name: opts.name, socket: socketFile, secret, max_output: opts.maxOutput, cwd: opts.cwd, images_dir: join(sessionStateDir(opts.name), "images") },
-        { env: opts.env, cwd: opts.cwd, detached: true, endInput: true, timeoutMs: opts.timeoutMs ?? 15_000 },
-      );
-    } catch (e) {
-      removeKey(keyFile);
-      throw e;
-    }
-    const child = started.child;
-    const hello = await new Promise<Hello>((resolve, reject) => {
-      const boot = new Link(started.stdout, undefined, {
-        onEvent: (f) => {
-          if (f.header.k === "code") return rememberCode(started.codeKey, f);
-          if (f.header.k === "hello") resolve(f.header as unknown as Hello);
-          else reject(new Error(`agent failed: ${String(f.header.type)}: ${String(f.header.message)}`));
-          boot.shutdown(null); // settles first: its onClose would reject
-        },
-        onClose: (err) => reject(new Error(`agent closed before its hello: ${err?.message ?? "EOF"}; ${started.stderr.text()}`)),
-      });
-      boot.receive(started.rest);
-    });
+    const { child, hello } = await startSessionAgent(opts, socketFile, secret, settings);
     child.stderr?.destroy();
     child.unref();
     const session = await Session.attach(hello.socket, opts.timeoutMs ?? 15_000, { secret, settings });
@@ -293,7 +156,8 @@ export class Session {
       return;
     }
     if (h.ev === "screen") {
-      this.onScreen?.(f.blobs[0] ?? Buffer.alloc(0), Number(h.o));
+      const data = f.blobs[0] ?? Buffer.alloc(0);
+      for (const l of this.screenListeners) l(data, Number(h.o));
       return;
     }
     if (h.ev === "out") {
@@ -463,8 +327,16 @@ export class Session {
     return new SessionDeadError(reason ?? this.deadMessage());
   }
 
-  onDeath(f: (reason: string) => void): void {
+  /** Call f with the death message once the session is gone; returns what stops that. */
+  onDeath(f: (reason: string) => void): () => void {
     this.deathListeners.add(f);
+    return () => this.deathListeners.delete(f);
+  }
+
+  /** Follow the PTY's screen bytes as the agent sends them; returns what stops that. */
+  onScreen(f: (data: Buffer, end: number) => void): () => void {
+    this.screenListeners.add(f);
+    return () => this.screenListeners.delete(f);
   }
 
   /** Not usable through this daemon: its agent is dead, or alive but out of reach ("lost"). */
@@ -582,45 +454,82 @@ export class Session {
     }
   }
 
+  // The agent link's session ops (docs/PROTOCOL.md "Agent link"), one typed method each: no
+  // other TypeScript file names them.
+
+  /** The executor's state, queue and memory (answered at once, even while a cell runs). */
+  async status(timeoutMs = 10_000): Promise<Record<string, any>> {
+    return (await this.control("status", {}, timeoutMs)).result;
+  }
+
+  /** The namespace's names (with reprs if asked). */
+  async vars(reprs = false): Promise<Record<string, any>> {
+    return (await this.control("vars", reprs ? { reprs: true } : {})).result;
+  }
+
+  async complete(text: string): Promise<Record<string, any>> {
+    return (await this.control("complete", { text })).result;
+  }
+
+  /** The agent's cell records, newest last. */
+  async cells(): Promise<Record<string, any>> {
+    return (await this.control("cells")).result;
+  }
+
+  async cancel(cell: string): Promise<Record<string, any>> {
+    return (await this.control("cancel", { cell })).result;
+  }
+
+  /** A cell's record and its output so far (the latest cell without an id). */
+  async poll(cellId?: string, timeoutMs = 10_000): Promise<PolledCell> {
+    const reply = await this.control("poll", cellId ? { cell: cellId } : {}, timeoutMs);
+    const streams: number[] = reply.result.streams ?? [];
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] ?? 1, data }));
+    return { ...reply.result, output: Buffer.concat(reply.blobs), chunks };
+  }
+
+  /** Output of no cell (threads and children of ended cells), from the agent's bounded log. */
+  async backgroundOutput(since: number): Promise<BackgroundOutput> {
+    const reply = await this.control("output", { since });
+    const streams: number[] = reply.result.streams ?? [];
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] === 2 ? ("stderr" as const) : ("stdout" as const), text: data.toString("utf8") }));
+    return { seq: reply.result.seq, since: reply.result.since, dropped: reply.result.dropped, chunks };
+  }
+
+  /** KeyboardInterrupt to the executor's cell, SIGKILL to every fork's group (no escalation here). */
+  async interrupt(): Promise<{ interrupted: string | null; threads: number; processes: number }> {
+    return (await this.control("int", {}, 5000)).result;
+  }
+
+  /** Join the PTY's viewers: applies the size, returns the replay and where live bytes continue. */
+  async screenAttach(opts: ScreenSize & { max: number; from?: number; screen?: string }): Promise<ScreenReplay> {
+    const reply = await this.control("attach", { ...opts }, 10_000);
+    const replay = reply.blobs[0] ?? Buffer.alloc(0);
+    return { replay, offset: Number(reply.result.offset) || 0, screen: String(reply.result.screen ?? ""), resumed: reply.result.resumed === true };
+  }
+
+  /** Keystrokes to the PTY; true when the line editor says the viewer detached (Ctrl-D). */
+  async screenInput(data: Buffer): Promise<boolean> {
+    const r = await this.control("input", {}, 10_000, [data]);
+    return r.result?.detach === true;
+  }
+
+  screenResize(size: ScreenSize): void {
+    this.control("resize", { ...size }, 5000).catch(() => {});
+  }
+
+  /** One viewer fewer (the agent counts them). */
+  screenDetach(): void {
+    if (this.state === "alive") this.control("detach", {}, 5000).catch(() => {});
+  }
+
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
   async kill(): Promise<void> {
     this.closing = true;
     this.checkpoint.close();
-    const alive = () => {
-      try {
-        process.kill(this.pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     if (this.state === "alive") await this.link.request("kill", {}, [], { timeoutMs: 1000 }).catch(() => {});
     this.link.shutdown(null);
-    const signalGroup = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-this.pid, sig);
-      } catch {
-        try {
-          process.kill(this.pid, sig);
-        } catch {
-          /* gone */
-        }
-      }
-    };
-    const waitGone = async (ms: number) => {
-      const until = Date.now() + ms;
-      // An agent told to exit is usually gone (reaped) within a few ms: poll fast first, then
-      // back off, so `new --replace` does not wait a fixed 20 ms tick for the old agent.
-      for (let step = 2; alive() && Date.now() < until; step = Math.min(step * 2, 20)) await new Promise((r) => setTimeout(r, step));
-      return !alive();
-    };
-    if (!(await waitGone(300))) {
-      signalGroup("SIGTERM");
-      if (!(await waitGone(3000))) {
-        signalGroup("SIGKILL");
-        await waitGone(1000);
-      }
-    } else signalGroup("SIGKILL"); // children left in its group
+    await endProcessGroup(this.pid);
     try {
       unlinkSync(this.info.socket);
     } catch {
@@ -631,11 +540,14 @@ export class Session {
     this.deathReason = this.killNote ?? "killed";
   }
 
-  /** Flow control (daemon/backpressure.ts): stop/restart reading the agent's socket. */
+  /** Flow control (daemon/backpressure.ts): stop reading the agent's socket until every
+   * pause has been matched by a resume (several slow clients may hold it at once). */
   pauseInput(): void {
+    this.inputPauses++;
     this.sock?.pause();
   }
   resumeInput(): void {
+    if (this.inputPauses > 0 && --this.inputPauses > 0) return;
     this.sock?.resume();
   }
 

@@ -11,6 +11,7 @@ import type { WebSocket } from "ws";
 import { Client } from "../client/client.js";
 import { ConnectError } from "../client/errors.js";
 import type { AccessLog } from "../daemon/access-log.js";
+import { SCREEN_STREAM, encodeResize, encodeDetach } from "../wire/structured.js";
 
 export const CLOSE_DAEMON_GONE = 4001;
 export const CLOSE_NO_DAEMON = 4002;
@@ -28,7 +29,6 @@ const SESSIONS_EVERY_MS = 5000;
 const CELLS_EVERY_MS = 3000;
 const CELLS_AFTER_SCREEN_MS = 250;
 const CELLS_SHOWN = 200;
-const SCREEN_STREAM = 3;
 const NAME = /^[A-Za-z0-9_-]{1,80}$/; // the daemon checks the real rule; this keeps junk out
 const CELL = /^[0-9a-f]{1,64}$/;
 
@@ -144,18 +144,18 @@ export class Bridge {
       case "attach":
         return this.attach(m);
       case "detach":
-        if (this.attached) this.client.sendRaw(JSON.stringify({ op: "detach" }));
+        if (this.attached) this.client.sendRaw(encodeDetach());
         return;
       case "keyboard":
         this.writable = m.on === true;
         this.send({ t: "keyboard", on: this.writable });
-        if (this.writable && this.size && this.attached) this.client.sendRaw(JSON.stringify({ op: "resize", ...this.size }));
+        if (this.writable && this.size && this.attached) this.client.sendRaw(encodeResize(this.size.rows, this.size.cols));
         return;
       case "resize": {
         const s = size(m);
         if (!s) return this.send({ t: "warning", message: "resize needs rows and cols from 1 to 9999" });
         this.size = s;
-        if (this.writable && this.attached) this.client.sendRaw(JSON.stringify({ op: "resize", ...s }));
+        if (this.writable && this.attached) this.client.sendRaw(encodeResize(s.rows, s.cols));
         return;
       }
       case "int":

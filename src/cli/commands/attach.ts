@@ -3,6 +3,7 @@ import { connect, verb, report, EXIT_OK, EXIT_ERROR, UsageError } from "../commo
 import { sessionName } from "../options.js";
 import { ConnectError } from "../../client/errors.js";
 import type { Client } from "../../client/client.js";
+import { SCREEN_STREAM, encodeResize, encodeDetach } from "../../wire/structured.js";
 
 export const HELP = `usage: pysh attach [--read-only] [session]   (default session: default)
 
@@ -16,7 +17,6 @@ same screen. A late attacher first sees the recent screen.
 End the session with: pysh kill <session>. Exit: 0 detached, 1 error, 2 usage.`;
 
 const CTRL_RIGHT_BRACKET = 0x1d;
-const SCREEN_STREAM = 3;
 const ATTACH_TIMEOUT_MS = 10_000;
 
 const USAGE = "pysh attach [--read-only] [session]";
@@ -67,12 +67,12 @@ async function attachOnce(session: string, readOnly: boolean, first: boolean): P
   let reading = false;
   let detaching = false;
   const onWinch = () => {
-    if (stdout.isTTY) client?.sendRaw(JSON.stringify({ op: "resize", rows: stdout.rows, cols: stdout.columns }));
+    if (stdout.isTTY) client?.sendRaw(encodeResize(stdout.rows, stdout.columns));
   };
   const detach = () => {
     if (detaching) return;
     detaching = true;
-    client?.sendRaw(JSON.stringify({ op: "detach" }));
+    client?.sendRaw(encodeDetach());
   };
   const onData = (chunk: Buffer) => {
     if (detaching) return;

@@ -1,6 +1,6 @@
-"""Async cells of a session agent: fork cells, interrupts; wires in rich outputs (rich.py).
+"""Fork cells of a session agent (`pysh fork`).
 
-fork: the reader thread records the identity of every public name, then forks. The child
+The reader thread records the identity of every public name, then forks. The child
 calls setsid (its own process group), sends all of its output (every thread, fd level) to a
 temp file, runs the cell, and writes one result back over a pipe: output, a failure flag and
 the pickled values of the public names that are new or rebound. The parent merges them only
@@ -242,40 +242,3 @@ def _merge(ns, values):
         except Exception:
             skipped.append(k)
     return merged, skipped
-
-
-# -- interrupts ------------------------------------------------------------------------
-def interrupt(session):
-    """SIGINT the executor if a cell is in user code; SIGKILL every fork group."""
-    cell = session.current
-    threads = 0
-    if cell is not None and session.executor.in_user_code:
-        signal.pthread_kill(session.main_thread, signal.SIGINT)
-        threads = 1
-    forks = session.forks.kill_all() if session.forks is not None else []
-    return {
-        "interrupted": cell.id if threads else None,
-        "threads": threads,
-        "processes": len(forks),
-        "forks": forks,
-    }
-
-
-def install(session):
-    """Wire the async features into a Session (called once from Session.__init__)."""
-    session.forks = ForkRunner(session) if hasattr(os, "fork") else None
-    directory = session.config.get("images_dir") or os.path.join(
-        os.path.expanduser("~"), ".pythond", "sessions", session.name, "images"
-    )
-    retain = os.environ.get("PYTHOND_RETAIN_BYTES")  # per-session cap on kept cell output
-    if retain and retain.isdigit():
-        session.cells.retain_bytes = int(retain)
-    from pythond_agent import rich as rich_outputs
-
-    rich = rich_outputs.install(session, directory)
-    session.rich = rich
-    session.executor.rich = rich.shown
-    import builtins
-
-    if not hasattr(builtins, "display"):
-        builtins.display = rich.display

@@ -1,0 +1,18 @@
+// new: start a session (or replace one), remembering its interrupt grace under its name.
+import type { DaemonContext } from "../context.js";
+
+export interface NewParams {
+  name: string;
+  replace: boolean;
+  python?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  /** ms between SIGINT and escalation; null: the default; undefined: leave as it was. */
+  intGraceMs?: number | null;
+}
+
+export async function newSession(ctx: DaemonContext, p: NewParams): Promise<Record<string, unknown>> {
+  const s = await ctx.table.create(p.name, { replace: p.replace, python: p.python, cwd: p.cwd, env: p.env });
+  if (p.intGraceMs !== undefined) ctx.table.setIntGrace(p.name, p.intGraceMs ?? undefined);
+  return { name: s.name, pid: s.pid, python: s.info.python, executable: s.info.executable, cwd: s.info.cwd };
+}
