@@ -3,12 +3,11 @@
 // its client certificate), and our pysh against a 0.4 daemon over its text protocol.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { daemonFactory, makeEnv, cli } from "./helpers/daemon.mjs";
+import { daemonFactory, makeEnv, cli, BIN } from "./helpers/daemon.mjs";
 import { startListening, stopListening, RemoteClient, tokenOf, peer04, start04 } from "./helpers/remote.mjs";
 import { Tmux } from "./helpers/attach-env.mjs";
-import { BIN } from "./helpers/daemon.mjs";
 
 const newDaemon = daemonFactory(after);
 const stops = [];
@@ -88,6 +87,7 @@ async function daemon04(args) {
       stops.push(async () => {
         r.child.kill("SIGTERM");
         await new Promise((res) => (r.child.exitCode !== null ? res() : r.child.once("exit", res)));
+        rmSync(e.dir, { recursive: true, force: true });
       });
       return { ...r, port, env: e.env, home: e.home, dir: e.dir };
     } catch (err) {
@@ -171,6 +171,7 @@ test("our client certificate is accepted by a pythond 0.4 daemon's mTLS, and pla
   stops.push(async () => {
     child.kill("SIGTERM");
     await new Promise((res) => (child.exitCode !== null ? res() : child.once("exit", res)));
+    rmSync(serverEnv.dir, { recursive: true, force: true });
   });
   assert.match(text(), /auth=mtls/);
   const port = Number(/wss:\/\/127\.0\.0\.1:(\d+)/.exec(text())[1]);
