@@ -4,12 +4,9 @@
 //   node bench/child-check.mjs [--quick]
 import { TestDaemon } from "../test/helpers/daemon.mjs";
 import { Client } from "../dist/index.js";
+import { median } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const d = new TestDaemon();
 await d.start();
 try {

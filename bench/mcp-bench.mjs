@@ -6,13 +6,10 @@ import { spawnSync } from "node:child_process";
 import { TestDaemon, BIN } from "../test/helpers/daemon.mjs";
 import { mcpStdio } from "../test/helpers/mcp-client.mjs";
 import { Client } from "../dist/index.js";
+import { median } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
 const rounds = quick ? 10 : 40;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 const since = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 

@@ -4,16 +4,13 @@
 //   node bench/print-loop.mjs [--quick]
 import { spawn, spawnSync } from "node:child_process";
 import { TestDaemon, BIN } from "../test/helpers/daemon.mjs";
+import { median } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
 const N = 300_000;
 const ROUNDS = quick ? 3 : 9;
 const code = `for i in range(${N}): print(i)`;
 const expectedBytes = Array.from({ length: N }, (_, i) => String(i).length + 1).reduce((a, b) => a + b, 0);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Wall time of argv with its stdout read through a pipe by this process; checks the byte count. */
 function timed(argv, env) {

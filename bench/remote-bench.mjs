@@ -2,25 +2,13 @@
 // `pysh run` over TLS, each beside the same measure on the local Unix socket in the same run
 // (interleaved, so the machine's drift hits both alike).
 //   node bench/remote-bench.mjs [--quick]
-import { spawnSync } from "node:child_process";
 import { TestDaemon, BIN } from "../test/helpers/daemon.mjs";
 import { startListening, stopListening, RemoteClient, tokenOf } from "../test/helpers/remote.mjs";
 import { Client } from "../dist/index.js";
+import { median, timeCommand } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ms = (ns) => Number(ns) / 1e6;
-
-function timeCommand(argv, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
-  const t = ms(process.hrtime.bigint() - t0);
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
-  return t;
-}
 
 const d = new TestDaemon();
 let child;

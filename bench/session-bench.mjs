@@ -6,22 +6,11 @@ import { readFileSync } from "node:fs";
 import { TestDaemon, BIN } from "../test/helpers/daemon.mjs";
 import { Client } from "../dist/index.js";
 import { startChain } from "./floors/chain.mjs";
+import { median, timeCommand } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ms = (ns) => Number(ns) / 1e6;
 const fmt = (x, d = 1) => x.toFixed(d);
-
-function timeCommand(argv, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
-  const t = ms(process.hrtime.bigint() - t0);
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
-  return t;
-}
 
 function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -8,13 +8,10 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { TestDaemon } from "../test/helpers/daemon.mjs";
 import { Client } from "../dist/index.js";
+import { median } from "./stats.mjs";
 
 const quick = process.argv.includes("--quick");
 const n = quick ? 8 : 20;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
+import { median } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -17,10 +18,6 @@ if (at >= 0) {
   roots[`--against ${argv[at + 1]}`] = resolve(argv[at + 1]);
 }
 const N = quick ? 15 : 60;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const memory = (pid) => {
   const r = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(r)[1]);

@@ -1,0 +1,17 @@
+// What several benches compute alike: the median of a sample, and the wall time of a command.
+import { spawnSync } from "node:child_process";
+
+/** The median, the mean of the two middle values for an even count. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Wall milliseconds of one run of argv, which must exit 0. */
+export function timeCommand(argv, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
+  const t = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  return t;
+}
