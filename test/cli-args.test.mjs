@@ -4,14 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { TestDaemon } from "./helpers/daemon.mjs";
+import { startedDaemon } from "./helpers/daemon.mjs";
 
-async function daemon(t) {
-  const d = new TestDaemon();
-  t.after(() => d.cleanup());
-  await d.start();
-  return d;
-}
+const daemon = (t) => startedDaemon(t);
 
 test("options after the session name, as the user guide writes them", async (t) => {
   const d = await daemon(t);

@@ -4,16 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { TestDaemon, BIN } from "./helpers/daemon.mjs";
+import { TestDaemon, BIN, startedDaemon } from "./helpers/daemon.mjs";
 
 const lastJson = (text) => JSON.parse(text.trim().split("\n").pop());
 
-async function daemon(t) {
-  const d = new TestDaemon();
-  t.after(() => d.cleanup());
-  await d.start();
-  return d;
-}
+const daemon = (t) => startedDaemon(t);
 
 test("usage errors and daemon errors are JSON with --json", async (t) => {
   const d = await daemon(t);

@@ -3,15 +3,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TestDaemon, cli, ROOT } from "./helpers/daemon.mjs";
+import { cli, ROOT, startedDaemon } from "./helpers/daemon.mjs";
 import { Remote, loadTool, RemoteError } from "../dist/index.js";
 
-async function daemon(t) {
-  const d = new TestDaemon();
-  t.after(() => d.cleanup());
-  await d.start();
-  return d;
-}
+const daemon = (t) => startedDaemon(t);
 
 test("bare pysh and pyctl print their usage on stderr and exit 2", async (t) => {
   const d = await daemon(t);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { TestDaemon, BIN } from "./helpers/daemon.mjs";
+import { BIN, startedDaemon } from "./helpers/daemon.mjs";
 
 /** Start `pysh run` and collect its output; `until(text)` waits for stdout to contain text. */
 function startRun(env, args) {
@@ -23,13 +23,7 @@ function startRun(env, args) {
   return p;
 }
 
-async function daemon(t) {
-  const d = new TestDaemon();
-  t.after(() => d.cleanup());
-  await d.start();
-  await d.pysh("new", "s");
-  return d;
-}
+const daemon = (t) => startedDaemon(t, "s");
 
 test("the first Ctrl-C interrupts the running cell: KeyboardInterrupt, exit 130, session intact", async (t) => {
   const d = await daemon(t);

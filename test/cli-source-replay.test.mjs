@@ -6,15 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync, appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { TestDaemon } from "./helpers/daemon.mjs";
+import { startedDaemon } from "./helpers/daemon.mjs";
 
-async function daemon(t) {
-  const d = new TestDaemon();
-  t.after(() => d.cleanup());
-  await d.start();
-  await d.pysh("new", "s");
-  return d;
-}
+const daemon = (t) => startedDaemon(t, "s");
 
 test("-f FILE and stdin are decoded as Python decodes source", async (t) => {
   const d = await daemon(t);

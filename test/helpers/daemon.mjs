@@ -166,6 +166,15 @@ export function opened(ws) {
   });
 }
 
+/** A started daemon cleaned up after test t; with `session`, that session is created too. */
+export async function startedDaemon(t, session) {
+  const d = new TestDaemon();
+  t.after(() => d.cleanup());
+  await d.start();
+  if (session) await d.pysh("new", session);
+  return d;
+}
+
 /** A factory of isolated daemons for one test file; all are cleaned up after it. */
 export function daemonFactory(after) {
   const all = [];
