@@ -4,6 +4,7 @@ import { readdirSync, unlinkSync, statSync, existsSync } from "node:fs";
 import { join, delimiter } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Session } from "../session/session.js";
+import type { SessionHandle } from "../session/handle.js";
 import { keyPathOf, removeKey } from "../session/agent-key.js";
 import { probeSocket } from "./instance.js";
 import { DaemonError } from "./errors.js";
@@ -61,8 +62,8 @@ export function sessionEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 }
 
 export class SessionTable {
-  private readonly sessions = new Map<string, Session>();
-  private readonly creating = new Map<string, Promise<Session>>();
+  private readonly sessions = new Map<string, SessionHandle>();
+  private readonly creating = new Map<string, Promise<SessionHandle>>();
   private readonly graces = new Map<string, number>();
   /** A warm agent with the default settings, claimed by the next default `new` (spare.ts). */
   private readonly spare = new Spare(() => ({
@@ -85,60 +86,49 @@ export class SessionTable {
     else this.graces.set(name, ms);
   }
 
-  get(name: string): Session {
+  get(name: string): SessionHandle {
     const s = this.sessions.get(name);
     if (!s) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
     return s;
   }
 
-  find(name: string): Session | undefined {
+  find(name: string): SessionHandle | undefined {
     return this.sessions.get(name);
   }
 
   /** Every session, sorted by name (what ls shows, on both protocols). */
-  list(): Session[] {
+  list(): SessionHandle[] {
     return [...this.sessions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async create(name: string, opts: NewSessionOptions = {}): Promise<Session> {
+  /** A local session: an agent on this machine (the warm spare when every setting is default). */
+  create(name: string, opts: NewSessionOptions = {}): Promise<SessionHandle> {
+    return this.add(name, opts.replace ?? false, () => this.launchLocal(name, opts), () => checkStartOptions(name, opts));
+  }
+
+  /**
+   * Put a session of any kind under `name` with the table's rules: a valid name, the session
+   * limit, no silent replacement of a live one. `check` runs before a replace discards the old
+   * session; `launch` starts the new one.
+   */
+  async add(name: string, replace: boolean, launch: () => Promise<SessionHandle>, check?: () => void): Promise<SessionHandle> {
     if (!isValidName(name)) throw new DaemonError("invalid_name", "invalid session name");
     const pending = this.creating.get(name);
     if (pending) await pending.catch(() => {});
     const existing = this.sessions.get(name);
-    if (existing && existing.state !== "dead" && !opts.replace) {
-      throw new DaemonError("exists", `session '${name}' already exists (pid ${existing.pid}); use --replace to discard it`);
+    if (existing && existing.state !== "dead" && !replace) {
+      throw new DaemonError("exists", `session '${name}' already exists (${existing.where === "local" ? `pid ${existing.pid}` : existing.where}); use --replace to discard it`);
     }
     if (!existing && this.sessions.size >= this.opts.maxSessions) {
       throw new DaemonError("too_many_sessions", `too many sessions (max ${this.opts.maxSessions})`);
     }
-    checkStartOptions(name, opts); // before a --replace discards the live session
+    check?.();
     const work = (async () => {
       if (existing) {
         await existing.kill();
         this.sessions.delete(name);
       }
-      // Only a `new` with every setting at its default may take the spare (same python,
-      // cwd and env as a fresh start); then the next spare starts in the background.
-      const isDefault = opts.python === undefined && opts.cwd === undefined && opts.env === undefined;
-      let session: Session | undefined = isDefault ? await this.spare.claim(name) : undefined;
-      if (isDefault) this.spare.fill();
-      if (session) {
-        this.sessions.set(name, session);
-        return session;
-      }
-      try {
-        session = await Session.spawn({
-          name,
-          python: opts.python ?? defaultPython(),
-          agentDir: this.opts.agentDir,
-          cwd: opts.cwd,
-          env: sessionEnv(opts.env),
-          maxOutput: this.opts.maxOutput,
-          settings: { python: opts.python ?? defaultPython(), cwd: opts.cwd, env: opts.env },
-        });
-      } catch (e) {
-        throw new DaemonError("start_failed", `failed to create session '${name}': ${(e as Error).message}`);
-      }
+      const session = await launch();
       this.sessions.set(name, session);
       return session;
     })();
@@ -147,6 +137,28 @@ export class SessionTable {
       return await work;
     } finally {
       if (this.creating.get(name) === work) this.creating.delete(name);
+    }
+  }
+
+  private async launchLocal(name: string, opts: NewSessionOptions): Promise<SessionHandle> {
+    // Only a `new` with every setting at its default may take the spare (same python, cwd and
+    // env as a fresh start); then the next spare starts in the background.
+    const isDefault = opts.python === undefined && opts.cwd === undefined && opts.env === undefined;
+    const spare = isDefault ? await this.spare.claim(name) : undefined;
+    if (isDefault) this.spare.fill();
+    if (spare) return spare;
+    try {
+      return await Session.spawn({
+        name,
+        python: opts.python ?? defaultPython(),
+        agentDir: this.opts.agentDir,
+        cwd: opts.cwd,
+        env: sessionEnv(opts.env),
+        maxOutput: this.opts.maxOutput,
+        settings: { python: opts.python ?? defaultPython(), cwd: opts.cwd, env: opts.env },
+      });
+    } catch (e) {
+      throw new DaemonError("start_failed", `failed to create session '${name}': ${(e as Error).message}`);
     }
   }
 

@@ -76,6 +76,8 @@ export interface LostCell {
 
 export interface SessionHandle {
   readonly name: string;
+  /** Where it runs, for ls and status: "local" for an agent on this machine. */
+  readonly where: string;
   readonly pid: number;
   readonly info: Hello;
   /** "lost": the agent lives on but its link could not be regained (never called dead). */
@@ -120,6 +122,11 @@ export interface SessionHandle {
   // Life
   isDead(): boolean;
   kill(): Promise<void>;
+  /** Let go without ending it (a daemon stopping with its sessions kept). */
+  detach(): void;
+  /** A session that restarts itself (a proxy: its remote daemon does it). Without it, restart
+   * starts a fresh session of the same kind with `settings`. */
+  restart?(replay: boolean): Promise<Record<string, unknown>>;
   /** Flow control: stop reading the session's output until each pause is resumed. */
   pauseInput(): void;
   resumeInput(): void;

@@ -65,6 +65,7 @@ export class Session implements SessionHandle {
   private readonly watches = new Map<string, CellWatch>();
   /** Cells in flight when the agent died, newest last (poll of a dead session). */
   readonly lostCells = new Map<string, LostCell>();
+  readonly where = "local";
   /** Output of no cell the keeper handed over at the agent's death. */
   lastBackground: { stream: number; data: Buffer }[] = [];
   /** Per stream, the offset after the last byte of output received (frames' "o"). */

@@ -6,7 +6,8 @@ const USAGE = "pysh ls [--json]";
 export const HELP = `usage: ${USAGE}
 
 Lists sessions, sorted by name: "  <name>: alive pid=<pid> (pty)", with " busy" appended
-while a cell runs, or "DEAD" for a session whose agent died. --json adds interpreter,
+while a cell runs, or "DEAD" for a session whose agent died; a session that does not run on
+this machine says where (" on ssh web01"). --json adds interpreter,
 cwd, pid, state, running cells, last activity and memory.`;
 
 export const ls = verb({ usage: USAGE, help: HELP, options: { "--json": "flag" } }, async ({ args }, json) => {
@@ -17,7 +18,7 @@ export const ls = verb({ usage: USAGE, help: HELP, options: { "--json": "flag" }
     if (!sessions.length) return out("(no sessions)"), EXIT_OK;
     out(
       sessions
-        .map((s: any) => `  ${s.name}: ${s.state === "alive" ? "alive" : "DEAD"} pid=${s.pid} (pty)${s.busy ? " busy" : ""}`)
+        .map((s: any) => `  ${s.name}: ${s.state === "alive" ? "alive" : "DEAD"} pid=${s.pid} (pty)${s.where && s.where !== "local" ? ` on ${s.where}` : ""}${s.busy ? " busy" : ""}`)
         .join("\n"),
     );
     return EXIT_OK;

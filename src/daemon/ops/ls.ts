@@ -14,6 +14,7 @@ async function summary(s: SessionHandle): Promise<SessionSummary> {
     name: s.name,
     state: s.state,
     pid: s.pid,
+    where: s.where,
     python: s.info.python,
     executable: s.info.executable,
     cwd: s.info.cwd,
@@ -31,6 +32,6 @@ async function summary(s: SessionHandle): Promise<SessionSummary> {
 
 export async function ls(ctx: DaemonContext, p: { status: boolean }): Promise<{ sessions: SessionSummary[] }> {
   const all = ctx.table.list();
-  if (!p.status) return { sessions: all.map((s) => ({ name: s.name, state: s.state, pid: s.pid })) };
+  if (!p.status) return { sessions: all.map((s) => ({ name: s.name, state: s.state, pid: s.pid, where: s.where })) };
   return { sessions: await Promise.all(all.map(summary)) };
 }

@@ -12,6 +12,7 @@ export async function restart(ctx: DaemonContext, p: { name: string; replay: boo
   const { name, replay } = p;
   const old = ctx.table.find(name);
   if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
+  if (old.restart) return old.restart(replay);
   // What `new` was given (kept in the agent's key file, so also for an adopted session).
   const o = old.settings;
   const historyPath = old.checkpoint.historyPath;
