@@ -19,7 +19,8 @@ import time
 from pythond_agent.background import BackgroundLog
 from pythond_agent.capture import Capture, open_pipes
 from pythond_agent.cells import STDERR, STDOUT, CellStore
-from pythond_agent.executor import Executor, make_namespace, public_names
+from pythond_agent.executor import Executor, late_interrupt, make_namespace, public_names
+from pythond_agent.finish import finish_cell
 from pythond_agent.introspect import Introspector
 from pythond_agent.link import Link, LinkError
 
@@ -231,7 +232,7 @@ class Session:
         if header.get("stdin") and len(blobs) > 1:  # what the caller passed as the cell's stdin
             cell.stdin = bytes(blobs[1]).decode("utf-8", "surrogateescape")
         if wait:
-            # The reply is the cell's done record, sent when it ends (_report_done): one frame
+            # The reply is the cell's done record, sent when it ends (finish.py): one frame
             # per cell instead of an acknowledgement and an event.
             self.replies[cell.id] = reply_to
             self.queue.put(cell)
@@ -348,12 +349,11 @@ class Session:
                     cell.id, cell.state, "; interrupt it with int" if cell.state == "running" else ""))
             # Final at once: poll says "cancelled" and a waiting run gets its answer now;
             # run_cell skips the cell when it comes out of the queue.
-            cell.ok, cell.ended_at, cell.state = False, time.time(), "cancelled"
             note = "Cancelled: cancelled before it ran\n"
-            cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
             # Like a traceback, the verdict is the cell's stderr output (what run and poll print).
             self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [cell.add_output(STDERR, note.encode(), self.max_output)])
-            self._report_done(cell)
+            error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
+            finish_cell(self, cell, False, None, error, state="cancelled")
         return {"cell_id": cell.id, "cancelled": True}, ()
 
     def _build_async_parts(self):
@@ -381,18 +381,6 @@ class Session:
         from pythond_agent.interrupt import interrupt
 
         return interrupt(self), ()
-
-    def finish_fork(self, cell, ok, output, error, merged, skipped):
-        """A fork cell ended (called on its waiter thread): store, stream and report it."""
-        with self.capture.lock:
-            kept = cell.add_output(STDOUT, output, self.max_output) if output else b""
-            if kept:
-                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDOUT}, [kept])
-            cell.ok, cell.error, cell.merged, cell.skipped = ok, error, merged, skipped
-            cell.ended_at = time.time()
-            cell.state = "done"
-            self.last_activity = cell.ended_at
-            self._report_done(cell)
 
     def op_kill(self, header, blobs):
         self.shutdown()
@@ -445,7 +433,7 @@ class Session:
         try:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:
-            ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+            ok, value, error = False, None, late_interrupt()
         finally:
             if stdin is not None:
                 sys.stdin = agent_stdin
@@ -462,30 +450,10 @@ class Session:
             # daemon it wakes (docs/PERFORMANCE.md), while this check costs ~2 µs.
             self.capture.separate_children()  # a child the cell left must not write into the next
             self.capture.install()
-            cell.ok, cell.value, cell.error = ok, value, error
-            cell.ended_at = time.time()
-            cell.state = "done"
-            self.last_activity = cell.ended_at
-            if cell.dropped:
-                note = "\n[pythond: output truncated, %d bytes dropped]\n" % cell.dropped
-                cell.chunks.append([STDERR, bytearray(note.encode())])
-                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note.encode()])
-            self._report_done(cell)
+            finish_cell(self, cell, ok, value, error)
         self.mark.clear()
         if self.repl is not None:
             self.repl.agent_end(cell)
-
-    def _report_done(self, cell):
-        """The done record goes as the reply to a waiting exec, else as an event. Caller holds
-        the capture lock (so it follows the cell's output)."""
-        done = cell.result()
-        link, rid = self.replies.pop(cell.id, (None, None))
-        if link is not None and link is self.link:
-            link.send({"k": "res", "i": rid, "r": done})
-        else:
-            done.update(k="ev", ev="done", c=cell.id)
-            self.send(done)
-        self.cells.finished(cell)
 
 
 def _hang_up(link):
