@@ -66,7 +66,7 @@ class Session:
         # Ops that answer later through reply_to (link, request id) instead of returning.
         self.deferring = (self.op_exec, self.op_vars, self.op_complete)
         self.introspector = Introspector()
-        self._build_async_parts()  # fork cells, rich outputs, display()
+        self._build_parts()  # fork cells, rich outputs, display()
         from pythond_agent import nostdin
 
         nostdin.install(self)  # input() in an agent cell says there is no stdin
@@ -356,7 +356,7 @@ class Session:
             finish_cell(self, cell, False, None, error, state="cancelled")
         return {"cell_id": cell.id, "cancelled": True}, ()
 
-    def _build_async_parts(self):
+    def _build_parts(self):
         """Fork cells (forks.py, where the OS can fork) and rich outputs (rich.py), once."""
         from pythond_agent.forks import ForkRunner
 
@@ -369,13 +369,14 @@ class Session:
             self.cells.retain_bytes = int(retain)
         from pythond_agent import rich as rich_outputs
 
-        rich = rich_outputs.install(self, directory)
-        self.rich = rich
-        self.executor.rich = rich.shown
+        self.rich = rich_outputs.Rich(lambda: self.current, directory)
+        self.executor.rich = self.rich.shown
         import builtins
 
         if not hasattr(builtins, "display"):
-            builtins.display = rich.display
+            builtins.display = self.rich.display
+        rich_outputs.headless_matplotlib()
+        rich_outputs.show_on_pyplot(self.rich)
 
     def op_int(self, header, blobs):
         from pythond_agent.interrupt import interrupt
