@@ -5,15 +5,16 @@
 // (client -> daemon -> agent reader thread -> daemon -> client, no PTY).
 // Usage: node bench/attach-echo.mjs [keystrokes=300]
 import WebSocket from "ws";
-import { startDaemon } from "../test/helpers/attach-env.mjs";
+import { TestDaemon } from "../test/helpers/daemon.mjs";
 
 const N = Number(process.argv[2] ?? 300);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 
-const d = await startDaemon();
+const d = new TestDaemon();
+await d.start();
 try {
-  d.pysh("new", "bench");
+  d.pyshSync("new", "bench");
   const ws = new WebSocket(`ws+unix://${d.sock}:/`, ["pythond.json.1"], { perMessageDeflate: false });
   await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
   let waiter = null;
@@ -52,5 +53,5 @@ try {
   console.log(`keystroke echo (n=${N}): median ${f(median(echo))} ms, p90 ${f(p90(echo))} ms`);
   console.log(`floor: vars request round trip (n=${N}): median ${f(median(floor))} ms, p90 ${f(p90(floor))} ms`);
 } finally {
-  await d.stop();
+  await d.cleanup();
 }

@@ -16,15 +16,17 @@ function garbage(n, seed) {
   }
   return out;
 }
-import { startDaemon, sleep } from "./helpers/attach-env.mjs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TestDaemon } from "./helpers/daemon.mjs";
 
 let d;
 before(async () => {
-  d = await startDaemon();
-  d.pysh("new", "p");
+  d = new TestDaemon();
+  await d.start();
+  d.pyshSync("new", "p");
 });
 after(async () => {
-  await d?.stop();
+  await d?.cleanup();
 });
 
 function open(protocol) {
@@ -54,7 +56,7 @@ const screenText = (ws, header = 0) => Buffer.concat(ws.frames.filter((f) => f.i
 const STRUCTURED = 5;
 
 test("0.4 attach sub-protocol: OK attached, one scrollback frame, live frames <= 4096, resize, detach", async () => {
-  d.pysh("run", "p", "legacy_value = 'legacy-' + 'ok'");
+  d.pyshSync("run", "p", "legacy_value = 'legacy-' + 'ok'");
   const ws = await open("pythond.0.4");
   ws.send("attach nosuch 24 80");
   await until("no-session error", () => ws.frames.length === 1);
@@ -80,15 +82,15 @@ test("0.4 attach sub-protocol: OK attached, one scrollback frame, live frames <=
   ws.send("detach");
   await until("OK detached", () => ws.frames.some((f) => !f.isBinary && f.data.toString() === "OK detached"));
   assert.deepEqual(await ws.closed, { code: 1000, reason: "detached" });
-  assert.equal(d.pysh("run", "p", "legacy_value").trim(), "legacy-ok");
+  assert.equal(d.pyshSync("run", "p", "legacy_value").trim(), "legacy-ok");
 });
 
 test("0.4 attach: session killed closes 1000 'session killed'", async () => {
-  d.pysh("new", "k");
+  d.pyshSync("new", "k");
   const ws = await open("pythond.0.4");
   ws.send("attach k");
   await until("OK attached", () => ws.frames.length >= 2);
-  d.pysh("kill", "k");
+  d.pyshSync("kill", "k");
   assert.deepEqual(await ws.closed, { code: 1000, reason: "session killed" });
 });
 
@@ -104,7 +106,7 @@ test("structured attach: garbage and oversized frames do not hurt the session; t
   ws.send(JSON.stringify({ op: "detach" }));
   await until("detached reply", () => ws.frames.some((f) => !f.isBinary && JSON.parse(f.data).id === 7 && JSON.parse(f.data).ok === true));
   ws.close();
-  assert.equal(d.pysh("run", "p", "6 * 7").trim(), "42");
+  assert.equal(d.pyshSync("run", "p", "6 * 7").trim(), "42");
   const ws2 = await open("pythond.json.1");
   ws2.send(JSON.stringify({ id: 1, op: "attach", session: "p" }));
   await until("attached again", () => ws2.frames.some((f) => !f.isBinary && JSON.parse(f.data).event === "attached"));
@@ -145,8 +147,8 @@ test("a client that stops reading never blocks the session", async () => {
   ws._socket.pause(); // stop reading: 30 MB of screen output pile up for this client
   await until("the daemon drops the client that stopped reading", () => /event=detach .*session=p status=connection/.test(d.log()), 60_000);
   // the session was never blocked: the human cell ran to its end and agent cells run
-  assert.equal(d.pysh("run", "p", "'still ' + 'fine'").trim(), "still fine");
-  const cells = JSON.parse(d.pysh("cells", "p")).cells.filter((c) => c.origin === "human");
+  assert.equal(d.pyshSync("run", "p", "'still ' + 'fine'").trim(), "still fine");
+  const cells = JSON.parse(d.pyshSync("cells", "p")).cells.filter((c) => c.origin === "human");
   assert.ok(cells.length && cells.every((c) => c.state === "done"), "human cells finished");
   ws.terminate();
 });

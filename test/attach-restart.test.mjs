@@ -3,20 +3,22 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { startDaemon, Tmux, bin } from "./helpers/attach-env.mjs";
+import { TestDaemon, BIN as bin } from "./helpers/daemon.mjs";
+import { Tmux } from "./helpers/tmux.mjs";
 
 let d;
 let tm;
 after(async () => {
   tm?.kill();
-  await d?.stop();
+  await d?.cleanup();
 });
 
 test("pyctl restart: the attached pysh re-attaches to the same namespace; pyctl stop: it says how it ended", async () => {
-  d = await startDaemon();
+  d = new TestDaemon();
+  await d.start();
   tm = new Tmux(d.env);
-  d.pysh("new", "r");
-  d.pysh("run", "r", "before = 41");
+  d.pyshSync("new", "r");
+  d.pyshSync("run", "r", "before = 41");
   tm.open("w", `${bin("pysh")} attach r`);
   await tm.waitFor("w", />>> $/m);
   const out = execFileSync(bin("pyctl"), ["restart"], { env: d.env, encoding: "utf8", timeout: 60_000 });

@@ -4,15 +4,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { startDaemon, sleep } from "./helpers/attach-env.mjs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TestDaemon } from "./helpers/daemon.mjs";
 
 let d;
 before(async () => {
-  d = await startDaemon();
-  d.pysh("new", "p");
+  d = new TestDaemon();
+  await d.start();
+  d.pyshSync("new", "p");
 });
 after(async () => {
-  await d?.stop();
+  await d?.cleanup();
 });
 
 /** Attach on a fresh structured connection; resolves once the replay has arrived. */
@@ -53,7 +55,7 @@ test("attach from the offset it stopped at replays exactly the bytes since, not 
   await detach(first);
 
   // While nobody watches, an agent cell writes to the screen log.
-  d.pysh("run", "p", "print('gap-' + 'bytes')");
+  d.pyshSync("run", "p", "print('gap-' + 'bytes')");
   // The agent's PTY reader takes the mirrored output off the terminal a moment later.
   let again;
   for (let i = 0; i < 100; i++) {

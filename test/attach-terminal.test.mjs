@@ -4,19 +4,22 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { startDaemon, Tmux, bin, sleep } from "./helpers/attach-env.mjs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TestDaemon, BIN as bin } from "./helpers/daemon.mjs";
+import { Tmux } from "./helpers/tmux.mjs";
 
 let d;
 let tm;
 before(async () => {
-  d = await startDaemon();
+  d = new TestDaemon();
+  await d.start();
   tm = new Tmux(d.env);
-  d.pysh("new", "s");
-  d.pysh("run", "s", "agent_value = 41");
+  d.pyshSync("new", "s");
+  d.pyshSync("run", "s", "agent_value = 41");
 });
 after(async () => {
   tm?.kill();
-  await d?.stop();
+  await d?.cleanup();
 });
 
 const attachCmd = (session, extra = "") => `${bin("pysh")} attach ${extra} ${session}`;
@@ -30,14 +33,14 @@ test("prompt, shared namespace both ways, agent cells announced", async () => {
   tm.type("w1", "human_value = [1, 2, 3]");
   tm.keys("w1", "Enter");
   await tm.waitFor("w1", /human_value = \[1, 2, 3\]\n>>> $/m);
-  assert.equal(d.pysh("run", "s", "sum(human_value)").trim(), "6");
+  assert.equal(d.pyshSync("run", "s", "sum(human_value)").trim(), "6");
   await tm.waitFor("w1", "[agent] run: sum(human_value)\n6\n>>>");
-  d.pysh("run", "s", "for i in range(2):\n    print('line', i)");
+  d.pyshSync("run", "s", "for i in range(2):\n    print('line', i)");
   await tm.waitFor("w1", "[agent] run: for i in range(2):\n[agent]   :     print('line', i)\nline 0\nline 1\n");
   // the human's cells are logged like the agent's
-  const log = readFileSync(join(d.dir, ".pythond", "sessions", "s", "session.log"), "utf8");
+  const log = readFileSync(join(d.home, ".pythond", "sessions", "s", "session.log"), "utf8");
   assert.match(log, /human_value = \[1, 2, 3\]/);
-  const hist = readFileSync(join(d.dir, ".pythond", "sessions", "s", "history.py"), "utf8");
+  const hist = readFileSync(join(d.home, ".pythond", "sessions", "s", "history.py"), "utf8");
   assert.match(hist, /human_value = \[1, 2, 3\]/);
 });
 
@@ -66,7 +69,7 @@ test("line editing: Up recalls, Tab completes a unique name, Ctrl-A/K, multi-lin
   tm.type("w1", "twice(21)");
   tm.keys("w1", "Enter");
   await tm.waitFor("w1", /twice\(21\)\n42\n>>> $/m);
-  assert.equal(d.pysh("run", "s", "twice(4)").trim(), "8");
+  assert.equal(d.pyshSync("run", "s", "twice(4)").trim(), "8");
 });
 
 test("Ctrl-C interrupts time.sleep(100); input() reads a typed line", async () => {
@@ -81,7 +84,7 @@ test("Ctrl-C interrupts time.sleep(100); input() reads a typed line", async () =
   tm.type("w1", "bob");
   tm.keys("w1", "Enter");
   await tm.waitFor("w1", /name\? bob\n>>> $/m);
-  assert.equal(d.pysh("run", "s", "answer").trim(), "bob");
+  assert.equal(d.pyshSync("run", "s", "answer").trim(), "bob");
 });
 
 test("a resize reaches os.get_terminal_size()", async () => {
@@ -109,7 +112,7 @@ test("two attached clients see each other's input; a late attacher sees earlier 
   tm.type("ro", "should_not_arrive = 1");
   tm.keys("ro", "Enter");
   await sleep(500);
-  assert.equal(d.pysh("run", "s", "'should_not_arrive' in globals()").trim(), "False");
+  assert.equal(d.pyshSync("run", "s", "'should_not_arrive' in globals()").trim(), "False");
   tm.keys("ro", "C-]");
   await tm.waitFor("ro", /^EXIT=0$/m);
   tm.keys("w2", "C-d"); // Ctrl-D on an empty line detaches too
@@ -120,8 +123,8 @@ test("Ctrl-] detaches with exit 0 and restores the terminal; history survives re
   tm.keys("w1", "C-]");
   const screen = await tm.waitFor("w1", /^EXIT=0\n(-?icanon)$/m);
   assert.match(screen, /^EXIT=0\nicanon$/m, "the terminal is back in canonical (cooked) mode");
-  assert.equal(d.pysh("run", "s", "agent_value").trim(), "41", "the session lives on");
-  const histFile = join(d.dir, ".pythond", "sessions", "s", "repl_history");
+  assert.equal(d.pyshSync("run", "s", "agent_value").trim(), "41", "the session lives on");
+  const histFile = join(d.home, ".pythond", "sessions", "s", "repl_history");
   assert.equal(statSync(histFile).mode & 0o777, 0o600);
   assert.match(readFileSync(histFile, "utf8"), /^from_second$/m);
   tm.open("w3", attachCmd("s"));
@@ -132,7 +135,7 @@ test("Ctrl-] detaches with exit 0 and restores the terminal; history survives re
   tm.type("w3", "exit()");
   tm.keys("w3", "Enter");
   await tm.waitFor("w3", "pysh kill s");
-  assert.equal(d.pysh("run", "s", "1 + 1").trim(), "2", "exit() does not end the session");
+  assert.equal(d.pyshSync("run", "s", "1 + 1").trim(), "2", "exit() does not end the session");
   tm.keys("w3", "C-]");
   await tm.waitFor("w3", /^EXIT=0$/m);
 });

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { startDaemon, root } from "./helpers/async-daemon.mjs";
+import { startedDaemon, ROOT as root } from "./helpers/daemon.mjs";
 
 const WebSocket = createRequire(root + "/package.json")("ws");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +22,7 @@ async function forkAndWait(d, code) {
 }
 
 test("fork merges new and rebound picklable names; skips functions, classes, instances, modules, locks", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   await d.pysh("run", "w", "x = 1\nL = [1]\nunchanged = 'u'\ngone = 3");
   const r = await forkAndWait(
@@ -39,7 +39,7 @@ test("fork merges new and rebound picklable names; skips functions, classes, ins
 });
 
 test("a failed fork merges nothing; last writer wins over a parent assignment made meanwhile", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const bad = await forkAndWait(d, "z = 5\nraise ValueError('nope')");
   assert.deepEqual(Object.keys(bad), ["cell_id", "status", "output", "merged", "skipped", "error"]);
@@ -55,7 +55,7 @@ test("a failed fork merges nothing; last writer wins over a parent assignment ma
 });
 
 test("int kills a fork and its whole process group; the fork reports (killed)", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const f = JSON.parse(
     (await d.pysh("fork", "w", "import subprocess, time\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid, flush=True)\nopen('" + d.dir + "/grandchild', 'w').write(str(p.pid))\ntime.sleep(300)")).stdout,
@@ -86,7 +86,7 @@ test("int kills a fork and its whole process group; the fork reports (killed)", 
 });
 
 test("legacy 0.4 protocol: fork/poll shapes, int texts, fork requires code", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   const ws = new WebSocket(`ws+unix://${d.sock}:/`, ["pythond.0.4"]);
   await new Promise((res, rej) => (ws.once("open", res), ws.once("error", rej)));
   t.after(() => ws.close());
@@ -116,7 +116,7 @@ test("legacy 0.4 protocol: fork/poll shapes, int texts, fork requires code", asy
 });
 
 test("killing the session ends its running forks too", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   await d.pysh("fork", "w", "import os, time\nopen('" + d.dir + "/forkpid', 'w').write(str(os.getpid()))\ntime.sleep(300)");
   const { readFileSync, existsSync } = await import("node:fs");

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDaemon, bin } from "./helpers/async-daemon.mjs";
+import { startedDaemon, BIN as bin } from "./helpers/daemon.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +33,7 @@ function background(d, args) {
 }
 
 test("int stops a run blocked in time.sleep, a socket read and a lock wait; the namespace survives", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   assert.equal((await d.pysh("new", "w")).code, 0);
   assert.equal((await d.pysh("run", "w", "kept = 'yes'")).code, 0);
   const blockers = {
@@ -56,7 +56,7 @@ test("int stops a run blocked in time.sleep, a socket read and a lock wait; the 
 });
 
 test("int stops a sleeping fire cell; poll shows the KeyboardInterrupt", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const f = JSON.parse((await d.pysh("fire", "w", "import time\nprint('before')\ntime.sleep(120)")).stdout);
   assert.equal(f.status, "fired");
@@ -72,7 +72,7 @@ test("int stops a sleeping fire cell; poll shows the KeyboardInterrupt", async (
 });
 
 test("cancel drops queued cells (fire, and a run another client waits for); a running one needs int", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   // The first cell runs until the test lets it go (a file appears): under load the checks
   // below may take longer than any fixed sleep would.
@@ -108,7 +108,7 @@ test("cancel drops queued cells (fire, and a run another client waits for); a ru
 });
 
 test("int with nothing running says so", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const i = await d.pysh("int", "w");
   assert.equal(i.code, 0);
@@ -116,7 +116,7 @@ test("int with nothing running says so", async (t) => {
 });
 
 test("a cell stuck in C with SIGINT blocked: the daemon kills the agent after the grace, says so, restart works", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "--int-grace", "1", "w");
   const pid = Number(JSON.parse((await d.pysh("status", "w")).stdout).pid);
   const run = background(d, ["run", "w", "import signal, ctypes\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})\nctypes.CDLL(None).pause()"]);
@@ -140,7 +140,7 @@ test("a cell stuck in C with SIGINT blocked: the daemon kills the agent after th
 });
 
 test("per-call --grace overrides; text output of escalation goes to stderr", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const f = JSON.parse((await d.pysh("fire", "w", "while True:\n  try:\n    import time; time.sleep(100)\n  except KeyboardInterrupt:\n    pass")).stdout);
   await waitRunning(d, "w");

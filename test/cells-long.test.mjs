@@ -3,19 +3,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { startDaemon, bin } from "./helpers/async-daemon.mjs";
+import { startedDaemon, cli, BIN as bin } from "./helpers/daemon.mjs";
 
 test("a 40 s cell runs to the end with no timeout", { timeout: 120_000 }, async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
-  const r = await d.run(["run", "w", "import time\nt0 = time.time()\ntime.sleep(40)\nprint('slept', round(time.time() - t0))"], { deadlineMs: 100_000 });
+  const r = await cli(d.env, "pysh", ["run", "w", "import time\nt0 = time.time()\ntime.sleep(40)\nprint('slept', round(time.time() - t0))"], { timeoutMs: 100_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "slept 40\n");
   assert.equal((await d.pysh("run", "w", "'still here'")).stdout, "still here\n");
 });
 
 test("--timeout: exit 124 with the cell id on stderr; the cell goes on and poll --wait gets all its output", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const r = await d.pysh("run", "--timeout", "1", "w", "import time\nfor i in range(4):\n  print('tick', i, flush=True)\n  time.sleep(0.6)\n'finished'");
   assert.equal(r.code, 124);
@@ -34,7 +34,7 @@ test("--timeout: exit 124 with the cell id on stderr; the cell goes on and poll 
 });
 
 test("a client killed mid-cell loses nothing: poll returns the whole output", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const p = spawn(process.execPath, [bin("pysh"), "run", "w", "import time\nfor i in range(5):\n  print('line', i, flush=True)\n  time.sleep(0.3)\nprint('end')"], { env: d.env, stdio: ["ignore", "pipe", "pipe"] });
   const first = await new Promise((resolve) => {
@@ -54,7 +54,7 @@ test("a client killed mid-cell loses nothing: poll returns the whole output", as
 });
 
 test("run --json streams JSON lines and ends with the result object", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   const r = await d.pysh("run", "--json", "w", "import sys\nprint('out')\nprint('err', file=sys.stderr)\n41 + 1");
   assert.equal(r.code, 0, r.stderr);
@@ -70,7 +70,7 @@ test("run --json streams JSON lines and ends with the result object", async (t) 
 });
 
 test("cells lists state, start time and duration; control answers while a cell runs", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   await d.pysh("run", "w", "a = 1");
   const f = JSON.parse((await d.pysh("fire", "w", "import time; time.sleep(30)")).stdout);

@@ -19,6 +19,13 @@ test("bare pysh and pyctl print their usage on stderr and exit 2", async (t) => 
   const unknown = await d.pysh("nosuchverb");
   assert.equal(unknown.code, 2);
   assert.equal(unknown.stderr, "ERR usage: unknown verb 'nosuchverb' (see: pysh --help)\n");
+  // Names every JavaScript object inherits are not verbs either.
+  for (const name of ["pysh", "pyctl"]) {
+    for (const verb of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const inherited = await cli(d.env, name, [verb]);
+      assert.deepEqual([inherited.code, inherited.stderr], [2, `ERR usage: unknown verb '${verb}' (see: ${name} --help)\n`], `${name} ${verb}`);
+    }
+  }
 });
 
 test("error hints spell the full command; ls is sorted by name", async (t) => {

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { daemonFactory, makeEnv, cli, BIN } from "./helpers/daemon.mjs";
 import { startListening, stopListening, RemoteClient, tokenOf, peer04, start04 } from "./helpers/remote.mjs";
-import { Tmux } from "./helpers/attach-env.mjs";
+import { Tmux } from "./helpers/tmux.mjs";
 
 const newDaemon = daemonFactory(after);
 const stops = [];

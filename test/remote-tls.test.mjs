@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { daemonFactory, BIN } from "./helpers/daemon.mjs";
 import { startListening, RemoteClient, tokenOf, accessLog, openTcpWs } from "./helpers/remote.mjs";
-import { Tmux } from "./helpers/attach-env.mjs";
+import { Tmux } from "./helpers/tmux.mjs";
 
 const newDaemon = daemonFactory(after);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -30,6 +30,7 @@ test("0.4 text protocol: replies are byte-exact", async () => {
   assert.equal(await ws.ask("run nosuch 1"), "ERR no session 'nosuch' -- create it first with: new nosuch");
   assert.equal(await ws.ask("run"), "ERR need session name");
   assert.equal(await ws.ask("LS"), "ERR unknown: LS", "commands are case-sensitive");
+  for (const cmd of ["constructor", "toString", "__proto__", "hasOwnProperty"]) assert.equal(await ws.ask(`${cmd} w`), `ERR unknown: ${cmd}`, cmd);
   assert.equal(await ws.ask("ls extra"), "ERR usage: ls");
   assert.equal(await ws.ask("new Bad"), "ERR invalid session name");
   assert.equal(await ws.ask("new w2 python"), "ERR new takes a name only (got extra: python). sessions are always Python");
@@ -138,6 +139,11 @@ test("structured protocol: requests, streamed output and typed errors", async ()
   assert.deepEqual([missing.ok, missing.error.code], [false, "no_session"]);
   const unknown = await ask({ id: 6, op: "frobnicate" });
   assert.deepEqual([unknown.ok, unknown.error.code], [false, "unknown_op"]);
+  // Names every JavaScript object inherits are not verbs either.
+  for (const op of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+    const inherited = await ask({ id: 6, op });
+    assert.deepEqual([inherited.ok, inherited.error], [false, { code: "unknown_op", message: `unknown op: ${op}` }], op);
+  }
   const badType = await ask({ id: 7, op: "run", session: "st", code: 5 });
   assert.deepEqual([badType.ok, badType.error.code], [false, "bad_request"]);
   // A client may name its cell (to poll it after giving up waiting); names are checked.

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startDaemon } from "./helpers/async-daemon.mjs";
+import { startedDaemon } from "./helpers/daemon.mjs";
 
 test("restart gives a fresh interpreter; --replay re-runs history.py", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "--env", "MARK=m1", "w");
   await d.pysh("run", "w", "a = 20\ndef twice(v): return 2 * v");
   await d.pysh("run", "w", "raise RuntimeError('not in history')");
@@ -29,7 +29,7 @@ test("restart gives a fresh interpreter; --replay re-runs history.py", async (t)
 });
 
 test("a virtualenv session uses the venv's interpreter and sees its packages only", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   const venv = join(d.dir, "venv");
   const mk = spawnSync("python3", ["-m", "venv", "--without-pip", venv], { encoding: "utf8" });
   assert.equal(mk.status, 0, mk.stderr);
@@ -58,7 +58,7 @@ test("a virtualenv session uses the venv's interpreter and sees its packages onl
 });
 
 test("an image value is saved as PNG and reported; display() works in the namespace", async (t) => {
-  const d = await startDaemon(t);
+  const d = await startedDaemon(t);
   await d.pysh("new", "w");
   await d.pysh("run", "w", "class Img:\n  def _repr_png_(self): return b'\\x89PNG\\r\\n\\x1a\\nfake'\n  def __repr__(self): return 'Img()'");
   const text = await d.pysh("run", "w", "Img()");
@@ -76,7 +76,7 @@ test("an image value is saved as PNG and reported; display() works in the namesp
 });
 
 test("old results are evicted under the size cap, and the eviction is reported", async (t) => {
-  const d2 = await startDaemon(t, { PYTHOND_RETAIN_BYTES: "4000" }); // sessions inherit it
+  const d2 = await startedDaemon(t, undefined, { env: { PYTHOND_RETAIN_BYTES: "4000" } }); // sessions inherit it
   await d2.pysh("new", "w");
   const first = JSON.parse((await d2.pysh("fire", "w", "print('x' * 3000)")).stdout);
   await d2.pysh("poll", "--wait", "20", "w", first.cell_id);

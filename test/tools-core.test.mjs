@@ -54,7 +54,7 @@ test("a local interpreter's second agent loads the agent's bytecode instead of c
   t.after(() => second.close());
   const cached = await second.call(I.modules_from_cache);
   // pythond: imported by the first tool file (the agent reports again after its first sync).
-  for (const m of ["pythond_agent.tools", "pythond_agent.link", "pythond_agent.codec", "pythond"]) assert.ok(cached.includes(m), `${m} in ${cached}`);
+  for (const m of ["pythond_agent.tooldispatch", "pythond_agent.toolload", "pythond_agent.link", "pythond_agent.codec", "pythond"]) assert.ok(cached.includes(m), `${m} in ${cached}`);
   const wrapped = await Remote.spawn(["/usr/bin/env", python]);
   t.after(() => wrapped.close());
   assert.deepEqual(await wrapped.call(I.modules_from_cache), [], "transports other than a bare interpreter take no part");

@@ -132,9 +132,11 @@ def decode(value, blobs, resolve=None, depth=0):
                 raise DecodeError("attachment index out of range")
             return bytes(blobs[i])
         if tag == "n":
-            return int(value["v"])
+            return _big_int(value["v"])
         if tag == "f":
-            return float(value["v"])
+            if value["v"] not in _NON_FINITE:
+                raise DecodeError("malformed 'f' value")
+            return _NON_FINITE[value["v"]]
         if tag == "set":
             return set(decode(v, blobs, resolve, depth + 1) for v in value["v"])
         if tag == "map":
@@ -160,6 +162,18 @@ def decode(value, blobs, resolve=None, depth=0):
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise DecodeError("malformed %r value: %s" % (tag, e)) from None
     raise DecodeError("unknown tag %r" % (tag,))
+
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _big_int(text):
+    # Only what TypeScript's side accepts (-?[0-9]+): int() would also take " 12", "1_000"
+    # and other scripts' digits, so the two sides would disagree on what is garbage.
+    digits = text[1:] if type(text) is str and text[:1] == "-" else text
+    if type(digits) is not str or not digits.isascii() or not digits.isdigit():
+        raise DecodeError("malformed big integer")
+    return int(text)
 
 
 def _hashable(k):

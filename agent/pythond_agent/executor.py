@@ -103,6 +103,19 @@ def describe_exit(exc):
     return "exit(%s)" % (0 if code is None else code)
 
 
+def late_interrupt():
+    """The error of a cell whose interrupt arrived as it ended, after run() returned."""
+    return {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+
+
+def error_of(exc):
+    """A cell's error record: type, message and the traceback its caller is shown."""
+    if isinstance(exc, SystemExit):
+        text = describe_exit(exc)
+        return {"type": "SystemExit", "message": text, "traceback": text + "\n"}
+    return {"type": type(exc).__name__, "message": str(exc), "traceback": user_traceback(exc)}
+
+
 class Executor:
     def __init__(self, namespace):
         self.ns = namespace
@@ -193,12 +206,20 @@ class Executor:
                 if shown is not None:
                     return True, shown, None
             return True, value if isinstance(value, str) else repr(value), None
-        except SystemExit as e:
-            text = describe_exit(e)
-            return False, None, {"type": "SystemExit", "message": text, "traceback": text + "\n"}
         except BaseException as e:  # KeyboardInterrupt included: a cell never ends the agent
-            return False, None, {
-                "type": type(e).__name__,
-                "message": str(e),
-                "traceback": user_traceback(e),
-            }
+            return False, None, error_of(e)
+
+    def run_interactive(self, source, filename):
+        """Run a statement as Python's own REPL does: an expression's value goes to
+        sys.displayhook (printed on the terminal, bound to _), and the source is not cached.
+        Returns (ok, error) as run does."""
+        try:
+            try:
+                code = compile(source + "\n", filename, "single", _TOP_LEVEL_AWAIT, dont_inherit=True)
+                self.in_user_code = True
+                self._eval(code)
+            finally:
+                self.in_user_code = False
+            return True, None
+        except BaseException as e:
+            return False, error_of(e)

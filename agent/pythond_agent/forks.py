@@ -14,7 +14,8 @@ import sys
 import threading
 import time
 
-from pythond_agent.cells import STDERR, STDOUT
+from pythond_agent.cells import STDOUT
+from pythond_agent.finish import finish_cell
 
 FORK_RESULT_CAP = 16 << 20  # as pythond 0.4: a bigger fork result is an error, not a hang
 _TOO_LARGE = "fork result too large; use smaller output"
@@ -108,7 +109,13 @@ class ForkRunner:
                 skipped += more_skipped
             else:
                 skipped = []
-        self.session.finish_fork(cell, ok, output, error, merged, skipped)
+        session = self.session
+        with session.capture.lock:
+            kept = cell.add_output(STDOUT, output, session.max_output) if output else b""
+            if kept:
+                session.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDOUT}, [kept])
+            cell.merged, cell.skipped = merged, skipped
+            finish_cell(session, cell, ok, None, error)
 
 
 def _ended(status):

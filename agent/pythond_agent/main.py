@@ -8,9 +8,9 @@ def run(pin, pout, config):
 
         return session.main(pin, pout, config)
     if mode == "tools":
-        from pythond_agent import tools
+        from pythond_agent import tooldispatch
 
-        return tools.main(pin, pout, config)
+        return tooldispatch.main(pin, pout, config)
     import os
 
     os.write(pout, b"pythond agent: unknown mode %r\n" % (mode,))

@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+from pythond_agent.executor import late_interrupt
+from pythond_agent.finish import finish_cell
 from pythond_agent.lineedit import LineEditor
 from pythond_agent.terminal import MAX_SCREEN, Terminal
 
@@ -179,6 +181,8 @@ class HumanRepl:
         sys.__stdin__ = tin
         try:
             ok, error = self._execute(cell.code)
+        except KeyboardInterrupt:
+            ok, error = False, late_interrupt()
         finally:
             for f in (tout, terr):
                 try:
@@ -192,45 +196,24 @@ class HumanRepl:
             with s.capture.lock:
                 s.capture.install()
                 s.current = None
+        with s.capture.lock:
+            finish_cell(s, cell, ok, None, error)
         typeahead = self.term.take_typeahead(MAX_INPUT)
-        cell.ok, cell.error, cell.value = ok, error, None
-        cell.ended_at = time.time()
-        cell.state = "done"
-        s.last_activity = cell.ended_at
-        done = cell.result()
-        done.update(k="ev", ev="done", c=cell.id, code=cell.code)
-        s.send(done)
-        s.cells.finished(cell)
         with self.lock:
             self.ed.resume(typeahead)
 
     def _execute(self, source):
-        from pythond_agent.executor import describe_exit, user_traceback
-
-        s = self.s
-        ex = s.executor
+        """The statement on the session's executor; its error shown as Python's REPL shows it."""
+        ok, error = self.s.executor.run_interactive(source, "<stdin>")
+        if error is None:
+            return ok, error
+        if error["type"] == "SystemExit":
+            text = "%s: a shared session does not end from here. Detach: Ctrl-] or Ctrl-D; " \
+                   "end the session: pysh kill %s\n" % (error["message"], self.s.name)
+        else:
+            text = error["traceback"]
         try:
-            try:
-                import ast
-
-                flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
-                code = compile(source + "\n", "<stdin>", "single", flags, dont_inherit=True)
-                ex.in_user_code = True
-                result = eval(code, s.ns)
-                if code.co_flags & 0x80:
-                    ex._event_loop().run_until_complete(result)
-            finally:
-                ex.in_user_code = False
-            return True, None
-        except SystemExit as e:
-            text = describe_exit(e)
-            sys.stderr.write("%s: a shared session does not end from here. Detach: Ctrl-] or Ctrl-D; "
-                             "end the session: pysh kill %s\n" % (text, s.name))
-            return False, {"type": "SystemExit", "message": text, "traceback": text + "\n"}
-        except BaseException as e:
-            tb = user_traceback(e)
-            try:
-                sys.stderr.write(tb)
-            except Exception:
-                pass
-            return False, {"type": type(e).__name__, "message": str(e), "traceback": tb}
+            sys.stderr.write(text)
+        except Exception:
+            pass
+        return ok, error

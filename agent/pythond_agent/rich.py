@@ -8,6 +8,8 @@ A cell's value, or an object given to display(), becomes
 plt.show() on a non-GUI backend displays every open figure (and closes them); agents without
 a display get matplotlib's Agg backend (through MPLBACKEND, so their children do too).
 Nothing here imports matplotlib or PIL: they are recognised by their module names.
+Session builds the parts itself: a Rich for the executor and display(), then
+headless_matplotlib() and show_on_pyplot().
 """
 import os
 import sys
@@ -37,8 +39,8 @@ def _png_bytes(data):
 
 
 class Rich:
-    def __init__(self, session, directory):
-        self.session = session
+    def __init__(self, current_cell, directory):
+        self.current_cell = current_cell  # () -> the running cell or None: what images belong to
         self.dir = directory
         self.count = 0
 
@@ -94,7 +96,7 @@ class Rich:
     def save(self, png):
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.count += 1
-        cell = self.session.current
+        cell = self.current_cell()
         tag = cell.id if cell is not None else "bg"
         path = os.path.join(self.dir, "%s-%d.png" % (tag, self.count))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -111,7 +113,7 @@ class Rich:
         if png is not None:
             return "[image: %s]" % self.save(png)
         part = self.text_of(value)
-        cell = self.session.current
+        cell = self.current_cell()
         if part is not None and cell is not None:
             cell.rich.append(part)
         return None
@@ -177,12 +179,16 @@ def _wrap_show(plt, rich):
     plt.show = show
 
 
-def install(session, directory):
-    rich = Rich(session, directory)
+def headless_matplotlib():
+    """Without a display, matplotlib (in this agent and its children) draws with Agg."""
     if _headless() and not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = "Agg"
+
+
+def show_on_pyplot(rich):
+    """plt.show() on a non-GUI backend displays the open figures through rich: now if pyplot
+    is already imported, else when it is."""
     if "matplotlib.pyplot" in sys.modules:
         _wrap_show(sys.modules["matplotlib.pyplot"], rich)
     else:
         sys.meta_path.insert(0, PyplotHook(rich))
-    return rich

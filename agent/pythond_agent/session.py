@@ -19,7 +19,8 @@ import time
 from pythond_agent.background import BackgroundLog
 from pythond_agent.capture import Capture, open_pipes
 from pythond_agent.cells import STDERR, STDOUT, CellStore
-from pythond_agent.executor import Executor, make_namespace, public_names
+from pythond_agent.executor import Executor, late_interrupt, make_namespace, public_names
+from pythond_agent.finish import finish_cell
 from pythond_agent.introspect import Introspector
 from pythond_agent.link import Link, LinkError
 
@@ -65,7 +66,7 @@ class Session:
         # Ops that answer later through reply_to (link, request id) instead of returning.
         self.deferring = (self.op_exec, self.op_vars, self.op_complete)
         self.introspector = Introspector()
-        self._build_async_parts()  # fork cells, rich outputs, display()
+        self._build_parts()  # fork cells, rich outputs, display()
         from pythond_agent import nostdin
 
         nostdin.install(self)  # input() in an agent cell says there is no stdin
@@ -231,7 +232,7 @@ class Session:
         if header.get("stdin") and len(blobs) > 1:  # what the caller passed as the cell's stdin
             cell.stdin = bytes(blobs[1]).decode("utf-8", "surrogateescape")
         if wait:
-            # The reply is the cell's done record, sent when it ends (_report_done): one frame
+            # The reply is the cell's done record, sent when it ends (finish.py): one frame
             # per cell instead of an acknowledgement and an event.
             self.replies[cell.id] = reply_to
             self.queue.put(cell)
@@ -348,15 +349,14 @@ class Session:
                     cell.id, cell.state, "; interrupt it with int" if cell.state == "running" else ""))
             # Final at once: poll says "cancelled" and a waiting run gets its answer now;
             # run_cell skips the cell when it comes out of the queue.
-            cell.ok, cell.ended_at, cell.state = False, time.time(), "cancelled"
             note = "Cancelled: cancelled before it ran\n"
-            cell.error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
             # Like a traceback, the verdict is the cell's stderr output (what run and poll print).
             self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [cell.add_output(STDERR, note.encode(), self.max_output)])
-            self._report_done(cell)
+            error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
+            finish_cell(self, cell, False, None, error, state="cancelled")
         return {"cell_id": cell.id, "cancelled": True}, ()
 
-    def _build_async_parts(self):
+    def _build_parts(self):
         """Fork cells (forks.py, where the OS can fork) and rich outputs (rich.py), once."""
         from pythond_agent.forks import ForkRunner
 
@@ -369,30 +369,19 @@ class Session:
             self.cells.retain_bytes = int(retain)
         from pythond_agent import rich as rich_outputs
 
-        rich = rich_outputs.install(self, directory)
-        self.rich = rich
-        self.executor.rich = rich.shown
+        self.rich = rich_outputs.Rich(lambda: self.current, directory)
+        self.executor.rich = self.rich.shown
         import builtins
 
         if not hasattr(builtins, "display"):
-            builtins.display = rich.display
+            builtins.display = self.rich.display
+        rich_outputs.headless_matplotlib()
+        rich_outputs.show_on_pyplot(self.rich)
 
     def op_int(self, header, blobs):
         from pythond_agent.interrupt import interrupt
 
         return interrupt(self), ()
-
-    def finish_fork(self, cell, ok, output, error, merged, skipped):
-        """A fork cell ended (called on its waiter thread): store, stream and report it."""
-        with self.capture.lock:
-            kept = cell.add_output(STDOUT, output, self.max_output) if output else b""
-            if kept:
-                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDOUT}, [kept])
-            cell.ok, cell.error, cell.merged, cell.skipped = ok, error, merged, skipped
-            cell.ended_at = time.time()
-            cell.state = "done"
-            self.last_activity = cell.ended_at
-            self._report_done(cell)
 
     def op_kill(self, header, blobs):
         self.shutdown()
@@ -445,7 +434,7 @@ class Session:
         try:
             ok, value, error = self.executor.run(cell.code, "<cell-%d>" % cell.seq)
         except KeyboardInterrupt:
-            ok, value, error = False, None, {"type": "KeyboardInterrupt", "message": "", "traceback": "KeyboardInterrupt\n"}
+            ok, value, error = False, None, late_interrupt()
         finally:
             if stdin is not None:
                 sys.stdin = agent_stdin
@@ -462,30 +451,10 @@ class Session:
             # daemon it wakes (docs/PERFORMANCE.md), while this check costs ~2 µs.
             self.capture.separate_children()  # a child the cell left must not write into the next
             self.capture.install()
-            cell.ok, cell.value, cell.error = ok, value, error
-            cell.ended_at = time.time()
-            cell.state = "done"
-            self.last_activity = cell.ended_at
-            if cell.dropped:
-                note = "\n[pythond: output truncated, %d bytes dropped]\n" % cell.dropped
-                cell.chunks.append([STDERR, bytearray(note.encode())])
-                self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note.encode()])
-            self._report_done(cell)
+            finish_cell(self, cell, ok, value, error)
         self.mark.clear()
         if self.repl is not None:
             self.repl.agent_end(cell)
-
-    def _report_done(self, cell):
-        """The done record goes as the reply to a waiting exec, else as an event. Caller holds
-        the capture lock (so it follows the cell's output)."""
-        done = cell.result()
-        link, rid = self.replies.pop(cell.id, (None, None))
-        if link is not None and link is self.link:
-            link.send({"k": "res", "i": rid, "r": done})
-        else:
-            done.update(k="ev", ev="done", c=cell.id)
-            self.send(done)
-        self.cells.finished(cell)
 
 
 def _hang_up(link):

@@ -56,7 +56,8 @@ export async function dispatch(argv: string[], table: Record<string, () => Promi
   }
   if (verb === "--help" || verb === "-h" || verb === "help") return out(help), EXIT_OK;
   if (verb === "-V" || verb === "--version" || verb === "version") return out(`pythond ${VERSION}`), EXIT_OK;
-  const load = table[verb];
+  // Own keys only: "constructor" or "__proto__" is an unknown verb, not an inherited function.
+  const load = Object.hasOwn(table, verb) ? table[verb] : undefined;
   if (!load) {
     const name = help.split(" ")[0];
     process.stderr.write(`ERR usage: unknown verb '${verb}' (see: ${name} --help)\n`);

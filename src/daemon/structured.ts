@@ -247,7 +247,8 @@ export function serveStructured(ws: WebSocket, ctx: DaemonContext, conn: ConnInf
       send(encodeError(null, errorOf(e)));
       return;
     }
-    const op = verbs[req.op];
+    // Own keys only: "constructor" or "__proto__" is an unknown op, not an inherited function.
+    const op = Object.hasOwn(verbs, req.op) ? verbs[req.op] : undefined;
     const call: Call = { req, ctx, conn, sink: sinkOf(ws, conn, req, send) };
     await serveRequest(
       ctx,

@@ -2,9 +2,9 @@
 // Every host gets its own result (value or error, plus duration); no host can sink the others.
 import { RemoteError } from "./errors.js";
 import type { MethodRef } from "./load-tool.js";
-import { Remote, type CallOptions, type RemoteOptions, type ResultOf } from "./remote.js";
+import { Remote, type RemoteOptions } from "./remote.js";
+import type { AnyFn, CallOptions, ResultOf } from "./call-types.js";
 
-type AnyFn = (...args: any[]) => any;
 
 export type HostResult<T> =
   | { host: string; ok: true; value: T; durationMs: number }

@@ -13,10 +13,9 @@ import { RemoteClosedError, RemoteError } from "./errors.js";
 import type { MethodRef, ToolDef } from "./load-tool.js";
 import { RemoteStream } from "./stream.js";
 import { download, upload, type TransferOptions, type TransferResult } from "./transfer.js";
+import type { AnyFn, CallOptions, ItemOf, ResultOf } from "./call-types.js";
 
-type AnyFn = (...args: any[]) => any;
-export type ResultOf<F extends AnyFn> = Awaited<ReturnType<F>>;
-export type ItemOf<F extends AnyFn> = ReturnType<F> extends AsyncIterable<infer I> ? I : unknown;
+export type { CallOptions, ItemOf, ResultOf } from "./call-types.js";
 
 export interface RemoteLogRecord {
   /** Remote logger name. */
@@ -43,15 +42,6 @@ export interface RemoteOptions {
   maxFrame?: number;
   /** How long close() waits for the remote to exit before terminating it (default 5 s). */
   closeTimeoutMs?: number;
-}
-
-export interface CallOptions {
-  /** Deadline enforced by the agent; the call rejects with RemoteError type "DeadlineExceeded". */
-  deadlineMs?: number;
-  /** Abort: the agent cancels the call (async: task cancel; sync: interrupt + kill its process groups). */
-  signal?: AbortSignal;
-  /** Python keyword arguments. */
-  kwargs?: Record<string, unknown>;
 }
 
 /** Extra local wait after a remote deadline, for a remote too wedged to report it. */

@@ -4,7 +4,7 @@
 // a window has been consumed, so a slow consumer holds the producer back instead of buffering.
 import type { Reply } from "../link/link.js";
 import { decodeValue } from "./codec.js";
-import type { CallOptions, Remote } from "./remote.js";
+import type { CallOptions, StreamLink } from "./call-types.js";
 
 const WINDOW_ITEMS = 1024;
 const WINDOW_BYTES = 4 * 1024 * 1024;
@@ -31,7 +31,7 @@ export class RemoteStream<T> implements AsyncIterableIterator<T> {
   private readonly stop = new AbortController();
 
   constructor(
-    private readonly remote: Remote,
+    private readonly remote: StreamLink<RemoteStream<unknown>>,
     private readonly prepare: () => Start,
   ) {}
 

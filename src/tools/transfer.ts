@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { open, lstat, mkdir, readdir, readlink, rename, chmod, symlink, unlink, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { FileSync } from "./builtins.js";
-import type { Remote } from "./remote.js";
+import type { ToolCaller } from "./call-types.js";
 
 export interface TransferOptions {
   /** Block size for signatures (default 4 MiB). */
@@ -79,7 +79,7 @@ function add(a: TransferResult, b: TransferResult): void {
 }
 
 /** Upload one file. */
-export async function uploadFile(remote: Remote, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function uploadFile(remote: ToolCaller, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
   const bs = opts.blockSize ?? DEFAULT_BLOCK;
   const res = empty();
   res.files = 1;
@@ -167,7 +167,7 @@ export async function uploadFile(remote: Remote, local: string, remotePath: stri
 }
 
 /** Download one file: only blocks that differ from the local copy travel. */
-export async function downloadFile(remote: Remote, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function downloadFile(remote: ToolCaller, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
   const bs = opts.blockSize ?? DEFAULT_BLOCK;
   const res = empty();
   res.files = 1;
@@ -243,7 +243,7 @@ async function mapLimit<T>(items: T[], limit: number, fn: (x: T) => Promise<void
 }
 
 /** Upload a file or a directory tree (symlinks copied as links, modes preserved). */
-export async function upload(remote: Remote, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function upload(remote: ToolCaller, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
   const st = await lstat(local);
   if (!st.isDirectory()) return uploadFile(remote, local, remotePath, opts);
   const total = empty();
@@ -268,7 +268,7 @@ export async function upload(remote: Remote, local: string, remotePath: string, 
 }
 
 /** Download a file or a directory tree. */
-export async function download(remote: Remote, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function download(remote: ToolCaller, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
   const st = await remote.call(FileSync.signature, remotePath, opts.blockSize ?? DEFAULT_BLOCK);
   if (st.exists && st.type === "file") return downloadFile(remote, remotePath, local, opts);
   const total = empty();

@@ -1,7 +1,8 @@
-// An isolated pythond for one test file: its own HOME, XDG_RUNTIME_DIR and socket in a temp
-// dir, helpers to run the real CLIs and raw WebSockets against it, and a cleanup that ends
-// the daemon and every agent it started (found by their PYTHOND_SOCK, never by name).
-import { spawn } from "node:child_process";
+// The one daemon test harness: an isolated pythond for a test or a test file, with its own
+// HOME, XDG_RUNTIME_DIR and socket in a temp dir, helpers to run the real CLIs and raw
+// WebSockets against it, and a cleanup that ends the daemon and every agent it started (found
+// by their PYTHOND_SOCK, never by name). A tmux terminal to drive is in tmux.mjs.
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, chmodSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -20,8 +21,10 @@ export function makeEnv(extra = {}) {
   mkdirSync(run, { mode: 0o700 });
   chmodSync(run, 0o700);
   const sock = join(dir, "d.sock");
-  const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: run, PYTHOND_SOCK: sock, PYTHOND_NO_AUTOSTART: "1", ...extra };
+  const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: run, PYTHOND_SOCK: sock, PYTHOND_NO_AUTOSTART: "1" };
   delete env.NODE_TEST_CONTEXT;
+  delete env.PYTHOND_TOKEN; // a token of the caller's must not reach a test's daemon
+  Object.assign(env, extra);
   return { dir, home, run, sock, env };
 }
 
@@ -59,6 +62,15 @@ export class TestDaemon {
   }
   pyctl(...args) {
     return cli(this.env, "pyctl", args);
+  }
+  /** pysh run to completion synchronously: its stdout; throws on a non-zero exit. For tests
+   * that drive a terminal or a raw socket between calls and want nothing read meanwhile. */
+  pyshSync(...args) {
+    return execFileSync(process.execPath, [BIN("pysh"), ...args], { env: this.env, encoding: "utf8", timeout: 20_000 });
+  }
+  /** The last 16 KiB the daemon wrote to stderr (where it mirrors the access log). */
+  log() {
+    return this.daemon?.stderrText?.() ?? "";
   }
 
   /** Start `pythond daemon` in the foreground; resolves once it listens. */
@@ -166,9 +178,10 @@ export function opened(ws) {
   });
 }
 
-/** A started daemon cleaned up after test t; with `session`, that session is created too. */
-export async function startedDaemon(t, session) {
-  const d = new TestDaemon();
+/** A started daemon cleaned up after test t; with `session`, that session is created too;
+ * `env` adds to its environment (and its sessions'). */
+export async function startedDaemon(t, session, { env } = {}) {
+  const d = new TestDaemon(env);
   t.after(() => d.cleanup());
   await d.start();
   if (session) await d.pysh("new", session);
