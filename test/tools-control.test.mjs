@@ -69,9 +69,10 @@ test("AbortSignal cancels remotely: async task cancelled, child process group ki
   const B = await basic();
   const ac = new AbortController();
   const p = r.callWith({ signal: ac.signal }, B.sleep_child, 30);
-  await sleep(300);
-  const before = execFileSync("ps", ["-eo", "pid,ppid,args"], { encoding: "utf8" });
-  assert.match(before, /sleep 30/);
+  // Wait (with a deadline) for the child to exist: a fixed pause was too short under load.
+  const childSeen = () => execFileSync("ps", ["-eo", "ppid,args"], { encoding: "utf8" }).split("\n").some((l) => /sleep 30/.test(l));
+  for (let i = 0; i < 200 && !childSeen(); i++) await sleep(25);
+  assert.ok(childSeen(), "the call's child process never started");
   ac.abort();
   await assert.rejects(p, (e) => e.name === "AbortError");
   // The agent killed the child's process group.
