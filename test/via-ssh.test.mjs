@@ -3,7 +3,7 @@
 // the idle TTL. Skipped only when sshd is not installed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { sshdMissing } from "./helpers/sshd.mjs";
 import { viaSetup } from "./helpers/via.mjs";
@@ -90,4 +90,74 @@ test("a session over ssh: every verb works as for a local one", { skip }, async 
   assert.deepEqual(remoteAgents().filter((f) => f.endsWith(".sock")), []);
   const logs = remoteAgents().filter((f) => f.endsWith(".log"));
   assert.ok(logs.some((f) => readFileSync(join(remoteHome, ".pythond", "agents", f), "utf8").includes("killed by its daemon")));
+});
+
+/** The ssh client processes the daemon runs (the transports of its remote sessions). */
+function sshChildren(daemonPid) {
+  const pids = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === daemonPid && readFileSync(`/proc/${p}/comm`, "latin1").trim() === "ssh") pids.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+/** Start `pysh run` of a cell that counts to n, a line every 50 ms; resolves with its result. */
+function countingRun(d, n) {
+  return d.pysh("run", "w", `import time\nfor i in range(${n}):\n    print('line', i, flush=True)\n    time.sleep(0.05)\n'end'`);
+}
+
+const expected = (n) => Array.from({ length: n }, (_, i) => `line ${i}\n`).join("") + "end\n";
+
+test("kill -9 of the ssh client mid-cell: the cell finishes, its output arrives once, the namespace is intact", { skip }, async (t) => {
+  const { d, via } = await viaSetup(t);
+  json(await d.pysh("new", "w", "--via", via, "--json"));
+  await d.pysh("run", "w", "kept = 'yes'");
+  const run = countingRun(d, 60);
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = sshChildren(d.daemon.pid);
+  assert.equal(before.length, 1, "one transport");
+  process.kill(before[0], "SIGKILL");
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, expected(60));
+  assert.equal((await d.pysh("run", "w", "kept, i")).stdout, "('yes', 59)\n");
+  const now = sshChildren(d.daemon.pid);
+  assert.equal(now.length, 1, "a new transport");
+  assert.notEqual(now[0], before[0]);
+});
+
+test("sshd stopped for a few seconds with the link dropped: the daemon re-joins once it is back", { skip }, async (t) => {
+  const { d, via, server } = await viaSetup(t);
+  json(await d.pysh("new", "w", "--via", via, "--json"));
+  const run = countingRun(d, 100);
+  await new Promise((r) => setTimeout(r, 500));
+  await server.stop();
+  for (const pid of sshChildren(d.daemon.pid)) process.kill(pid, "SIGKILL"); // the connection goes too
+  await new Promise((r) => setTimeout(r, 3000)); // attempts to re-join fail meanwhile
+  await server.start();
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, expected(100));
+  assert.equal((await d.pysh("run", "w", "i")).stdout, "99\n");
+});
+
+test("a restarted daemon re-joins its remote sessions; output of a cell fired before is kept", { skip }, async (t) => {
+  const { d, via } = await viaSetup(t);
+  const info = json(await d.pysh("new", "w", "--via", via, "--json"));
+  await d.pysh("run", "w", "kept = 7");
+  const fired = json(await d.pysh("fire", "--json", "w", "import time\ntime.sleep(2)\nprint('after the restart')"));
+  const rs = await d.pyctl("restart");
+  assert.equal(rs.code, 0, rs.stderr);
+  assert.equal(rs.stdout, "OK restarted (1 session re-adopted)\n");
+  assert.match((await d.pysh("ls")).stdout, new RegExp(`w: alive pid=${info.pid} \\(pty\\) on ssh `));
+  const p = json(await d.pysh("poll", "--wait", "20", "--json", "w", fired.cell_id));
+  assert.equal(p.output, "after the restart\n");
+  assert.equal((await d.pysh("run", "w", "kept")).stdout, "7\n");
 });
