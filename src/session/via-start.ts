@@ -41,7 +41,8 @@ export async function startViaSession(o: ViaStartOptions): Promise<Session> {
     session = await Session.attach(record, timeoutMs, { secret, settings }, reach);
   } catch (e) {
     first.close();
-    const said = started.stderr.text();
+    // What the transport printed, less the prompts of the `python3 -qui` it ran.
+    const said = started.stderr.text().replace(/(^|\s|\|)(>>>|\.\.\.)(?=\s|$)/g, " ").replace(/(\s*\|\s*)+$/, "").trim();
     throw new Error(`${(e as Error).message}${said ? `. Its transport said: ${said}` : ""}`);
   }
   reach.socket = session.info.socket;
