@@ -51,9 +51,19 @@ test("a host that kills a user's processes at logout, with no way around it: new
   assert.equal((await d.pysh("ls")).stdout, "(no sessions)\n");
 });
 
+/** The oldest Python the agent supports, where pyenv has one (the agent must run on 3.9). */
+function oldestPython() {
+  const versions = join(process.env.HOME ?? "/root", ".pyenv", "versions");
+  const v39 = existsSync(versions) ? readdirSync(versions).filter((v) => /^3\.9\.\d+$/.test(v)) : [];
+  if (v39.length) return { path: join(versions, v39[0], "bin", "python3.9"), version: "(3, 9)" };
+  return { path: "/usr/bin/python3", version: "(3, 11)" };
+}
+const python = oldestPython();
+if (!python.path.includes("3.9")) console.log("# no Python 3.9 found: the env transport test uses /usr/bin/python3");
+
 test("an env prefix is a transport too: verbs, and a killed relay mid-cell loses nothing", async (t) => {
   const { d, via, remoteHome } = await viaSetup(t, { sshd: false });
-  const info = json(await d.pysh("new", "w", "--via", via, "--python", "/usr/bin/python3", "--json"));
+  const info = json(await d.pysh("new", "w", "--via", via, "--python", python.path, "--json"));
   assert.match(info.where, /^env HOME=/);
   assert.equal((await d.pysh("run", "w", "import os; os.environ['HOME']")).stdout, `${remoteHome}\n`);
   // The daemon's child is the bootstrap process, which relays the first link: kill it.
@@ -77,6 +87,14 @@ test("an env prefix is a transport too: verbs, and a killed relay mid-cell loses
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, Array.from({ length: 40 }, (_, i) => `${i}\n`).join(""));
   assert.equal((await d.pysh("status", "--json", "w")).code, 0);
+  // A crash there: its last words, then the death with its reason; restart starts it again.
+  const crash = await d.pysh("run", "w", "print('last words', flush=True)\nimport os\nos._exit(7)");
+  assert.equal(crash.code, 1);
+  assert.equal(crash.stdout, "last words\n");
+  assert.match(crash.stderr, /^ERR session 'w' dead \(exited with status 7\) -- pysh restart w /);
+  assert.match((await d.pysh("ls")).stdout, /w: DEAD /);
+  assert.equal((await d.pysh("restart", "w")).code, 0);
+  assert.equal((await d.pysh("run", "w", "import sys; sys.version_info[:2]")).stdout, `${python.version}\n`);
   assert.equal((await d.pysh("kill", "w")).code, 0);
 });
 

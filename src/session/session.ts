@@ -77,6 +77,8 @@ export class Session implements SessionHandle {
   private lastEvent = 0;
   private unacked = 0;
   private ackTimer?: NodeJS.Timeout;
+  /** A regain found the agent's keeper instead of its interpreter (which ended). */
+  private interpreterEnded = false;
   /** Why the last attempt to regain a remote link failed (for the messages meanwhile). */
   private regainNote = "";
   /** Output of no cell the keeper handed over at the agent's death. */
@@ -266,6 +268,11 @@ export class Session implements SessionHandle {
       try {
         const opened = await openAgentLink(this.reach, () => this.secret ?? "", this.reach.remote ? 15_000 : 3000, {
           hello: (h) => {
+            if ((h as { last?: boolean }).last === true) {
+              // Its keeper answers: the interpreter ended, and the last words wait for us.
+              this.interpreterEnded = true;
+              throw new Error(`the agent's interpreter (pid ${this.pid}) ended`);
+            }
             if (h.pid !== this.pid) throw new Error(`another agent (pid ${h.pid}) answers at ${this.info.socket}`);
           },
           event: (f) => this.onEvent(f),
@@ -284,7 +291,7 @@ export class Session implements SessionHandle {
         return true;
       } catch (e) {
         this.regainNote = (e as Error).message;
-        if (!this.reach.mayLive(this.pid)) return false;
+        if (this.interpreterEnded || !this.reach.mayLive(this.pid)) return false;
       }
     }
     return false;
@@ -310,7 +317,7 @@ export class Session implements SessionHandle {
   /** The link is gone for good: dead if the agent is, else "lost" (its namespace lives on). */
   private declareGone(err: Error | null): void {
     if (this.state !== "alive") return;
-    if (this.reach.mayLive(this.pid) && !this.exitNote && !this.killNote) {
+    if (this.reach.mayLive(this.pid) && !this.interpreterEnded && !this.exitNote && !this.killNote) {
       this.state = "lost";
       this.deathReason = `its agent (pid ${this.pid}) is alive, but this daemon lost its link: ${err?.message ?? "closed"}`;
       this.announceGone(
