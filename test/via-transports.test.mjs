@@ -128,3 +128,23 @@ test("attach over ssh in a real terminal: replay, several viewers, resize", { sk
   tm.keys("b", "C-]");
   await tm.waitFor("b", /^EXIT=0$/m);
 });
+
+test("kill ends a remote agent whose cell holds the GIL, so that it cannot hear the kill op", async (t) => {
+  const { d, via, remoteAgents } = await viaSetup(t, { sshd: false });
+  const info = json(await d.pysh("new", "w", "--via", via, "--python", python.path, "--json"));
+  // Catastrophic backtracking: C code that never lets the agent's reader thread run.
+  json(await d.pysh("fire", "--json", "w", "import re\nre.match(r'(a+)+$', 'a' * 64 + 'b')"));
+  await sleep(300);
+  const k = await d.pysh("kill", "w");
+  assert.equal(k.code, 0, k.stderr);
+  const gone = () => {
+    try {
+      process.kill(info.pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  await until("the interpreter to end", gone);
+  await until("its socket to go", () => !remoteAgents().some((f) => f.endsWith(".sock")));
+});

@@ -53,11 +53,13 @@ class EventLog:
     def take_over(self, switch, since):
         """Make a new controller current (switch() does, under the lock) and send it what
         followed event `since`; a controller without `since` (a daemon that never had this
-        agent) starts from the next event."""
+        agent) starts from the next event. Returns the number of the last event so far: what
+        the controller has, once it has what was just sent (its `since` after a drop)."""
         with self.lock:
             link = switch()
             if not isinstance(since, int) or isinstance(since, bool) or since < 0 or since > self.seq:
-                return
+                return self.seq
             if self.dropped > since:
                 link.send({"k": "ev", "ev": "gap", "from": since + 1, "to": self.dropped})
             link.send_many([(h, b) for q, h, b, _ in self.kept if q > since])
+            return self.seq

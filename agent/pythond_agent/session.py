@@ -161,11 +161,12 @@ class Session:
                 self.unlinked_at = None
             return link
 
-        self.events.take_over(switch, since)  # what it missed first, then anything new
+        last = self.events.take_over(switch, since)  # what it missed first, then anything new
         old = olds[0]
         if old is not None and old is not link:
             old.send({"k": "ev", "ev": "replaced"})  # tell the old controller why it loses us
             _hang_up(old)
+        return last
 
     def _accept(self):
         self.server.settimeout(ORPHAN_CHECK_S)
@@ -199,8 +200,8 @@ class Session:
                             "the session's secret (op auth) may use it")}})
                         break
                     authed = True
-                    self._take_control(link, header.get("since"))
-                    link.send({"k": "res", "i": header.get("i"), "r": {}})
+                    last = self._take_control(link, header.get("since"))
+                    link.send({"k": "res", "i": header.get("i"), "r": {"q": last}})
                     continue
                 if not authed:
                     authed = True  # no secret: an agent of an older daemon's protocol

@@ -34,6 +34,8 @@ export interface AgentLink {
   link: Link;
   stream: AgentStream;
   hello: Hello;
+  /** The number of the agent's last event when we took over (resend.py), if it numbers them. */
+  lastEvent?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
   const stream = await reach.open(timeoutMs);
   return new Promise<AgentLink>((resolve, reject) => {
     let hello: Hello | undefined;
+    let lastEvent: number | undefined;
     let open = false;
     const fail = (e: Error) => {
       reject(e);
@@ -63,7 +66,8 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
             const key = secret(); // throws if there is none to prove
             if (!key) throw new Error(`no secret to prove to the agent at ${socketFile}`);
             const resume = since !== undefined && hello.resume === 1 ? { since } : {};
-            await link.request("auth", { mac: proof(key, String(hello.nonce)), ...resume }, [], { timeoutMs });
+            const authed = (await link.request("auth", { mac: proof(key, String(hello.nonce)), ...resume }, [], { timeoutMs })) as { result?: { q?: unknown } };
+            if (Number.isSafeInteger(authed?.result?.q)) lastEvent = authed.result!.q as number;
           }
           // Our first request after the proof makes us the controller (its events come to us).
           await link.request("adopt", {}, [], { timeoutMs });
@@ -71,7 +75,7 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
           () => {
             clearTimeout(timer);
             open = true;
-            resolve({ link, stream, hello: hello! });
+            resolve({ link, stream, hello: hello!, lastEvent });
           },
           (e: Error) => {
             clearTimeout(timer);

@@ -30,8 +30,9 @@ export interface AgentReach {
   mayLive(pid: number): boolean;
   /** Waits before each regain attempt after a drop: [] ends the attempts. */
   regainDelays(): Iterable<number>;
-  /** After the kill op: make sure its processes are gone, and forget its files. */
-  end(pid: number): Promise<void>;
+  /** After the kill op (`heard`: the agent took it, closing its link): make sure its
+   * processes are gone, and forget its files. */
+  end(pid: number, heard: boolean): Promise<void>;
 }
 
 export function unixStream(path: string, timeoutMs: number): Promise<AgentStream> {

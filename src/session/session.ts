@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomHex } from "../util/random.js";
-import { Link, type Reply } from "../link/link.js";
+import { Link, LinkTimeoutError, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { lastWords, startSessionAgent, STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
 import { localReach, type AgentReach, type AgentStream } from "./reach.js";
@@ -166,6 +166,7 @@ export class Session implements SessionHandle {
     session!.link = opened.link;
     session!.stream = opened.stream;
     session!.resumes = opened.hello.resume === 1;
+    session!.lastEvent = Math.max(session!.lastEvent, opened.lastEvent ?? 0); // what came before us is not ours
     return session!;
   }
 
@@ -286,6 +287,7 @@ export class Session implements SessionHandle {
         }
         this.link = opened.link;
         this.stream = opened.stream;
+        this.lastEvent = Math.max(this.lastEvent, opened.lastEvent ?? 0);
         this.regainNote = "";
         this.pauseStream();
         return true;
@@ -607,9 +609,17 @@ export class Session implements SessionHandle {
     this.closing = true;
     this.checkpoint.close();
     clearTimeout(this.ackTimer);
-    if (this.state === "alive") await this.link.request("kill", {}, [], { timeoutMs: this.reach.remote ? 5000 : 1000 }).catch(() => {});
+    // The agent exits on "kill" without a reply: its link closing says it heard; a timeout
+    // says it did not (its reader starved by a cell holding the GIL).
+    let heard = this.state !== "alive";
+    if (this.state === "alive") {
+      heard = await this.link.request("kill", {}, [], { timeoutMs: this.reach.remote ? 5000 : 1000 }).then(
+        () => true,
+        (e: Error) => !(e instanceof LinkTimeoutError),
+      );
+    }
     this.link.shutdown(null);
-    await this.reach.end(this.pid);
+    await this.reach.end(this.pid, heard);
     this.state = "dead";
     this.deathReason = this.killNote ?? "killed";
   }

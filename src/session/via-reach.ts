@@ -6,7 +6,7 @@
 // ended it, and learns it is gone only when a relay says so (GONE: no agent at its socket).
 import type { ChildProcess } from "node:child_process";
 import { startAgent, AgentStartError, type StartedAgent } from "../bootstrap/spawn.js";
-import { relayBytes, GONE_LINE } from "../bootstrap/relay-payload.js";
+import { relayBytes, enderBytes, GONE_LINE } from "../bootstrap/relay-payload.js";
 import { removeKey } from "./agent-key.js";
 import type { AgentReach, AgentStream } from "./reach.js";
 
@@ -98,9 +98,18 @@ export class ViaReach implements AgentReach {
     for (let delay = 0; !this.gone && Date.now() < until; delay = Math.min(MAX_BACKOFF_MS, delay ? delay * 2 : FIRST_BACKOFF_MS)) yield delay;
   }
 
-  /** The agent ends itself on the kill op (its keeper and forks with it); our relays end here. */
-  async end(): Promise<void> {
+  /** The agent ends itself on the kill op (its keeper and forks with it). If it did not hear
+   * it, one more run of the prefix removes its socket and SIGKILLs its process group. */
+  async end(pid: number, heard: boolean): Promise<void> {
     for (const child of this.relays) child.kill("SIGTERM");
+    if (!heard && !this.gone) {
+      try {
+        const ender = await startAgent([...this.prefix, this.python], {}, { bytes: enderBytes(this.socket, pid), timeoutMs: 15_000, env: this.env });
+        ender.stdin.end();
+      } catch {
+        /* unreachable: it ends after its idle TTL */
+      }
+    }
     removeKey(this.record);
   }
 }
