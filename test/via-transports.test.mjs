@@ -148,3 +148,29 @@ test("kill ends a remote agent whose cell holds the GIL, so that it cannot hear 
   await until("the interpreter to end", gone);
   await until("its socket to go", () => !remoteAgents().some((f) => f.endsWith(".sock")));
 });
+
+test("more output during a drop than the agent keeps for resending: the run says so, poll has it all", async (t) => {
+  const { d, via } = await viaSetup(t, { sshd: false });
+  const info = json(await d.pysh("new", "w", "--via", `${via} PYTHOND_RESEND_BYTES=4096`, "--python", python.path, "--json"));
+  // About 1 MB/s: any re-join takes long enough for more than 4 KiB to be written meanwhile.
+  const run = d.pysh("run", "w", `import time\nfor i in range(1000):\n    print(i, 'x' * 2000, flush=True)\n    time.sleep(0.002)`);
+  await sleep(600);
+  for (const p of readdirSync("/proc")) {
+    try {
+      const args = readFileSync(`/proc/${p}/cmdline`, "latin1").split("\0");
+      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === d.daemon.pid && args.includes("-qui") && Number(p) !== info.pid) process.kill(Number(p), "SIGKILL");
+    } catch {
+      /* not ours, or gone */
+    }
+  }
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[pythond: output sent while the link was down was more than the agent keeps for resending; poll has all of it\]/);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.ok(lines.length < 1000, "some output was not resent");
+  const cell = JSON.parse((await d.pysh("cells", "--json", "w")).stdout).cells.at(-1).cell_id;
+  const p = json(await d.pysh("poll", "--json", "w", cell));
+  assert.equal(p.output.trimEnd().split("\n").length, 1000);
+});
