@@ -22,7 +22,7 @@ An existing live session is never replaced silently: pass --replace to discard i
   --idle-ttl T    with --via: how long the agent waits for a daemon to re-join it before it
                   ends (seconds, or 30m, 24h, 7d; default 24h)
   --json          print the reply as JSON (errors too)
-Prints: OK <session> pid=<pid>`;
+Prints: OK <session> pid=<pid>, and " on <where>" for a session --via another host`;
 
 export const newSession = verb(
   {
