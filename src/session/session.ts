@@ -1,7 +1,8 @@
-// The local session (the first SessionHandle, handle.ts): the daemon's link to one agent on
-// this host. Starting or adopting it, sending cells and the agent link's session ops (one
+// A session whose agent this daemon controls (a SessionHandle, handle.ts): the daemon's link to
+// one agent, on this host or on another one (how it is reached, regained and ended: reach.ts,
+// via-reach.ts). Starting or adopting it, sending cells and the agent link's session ops (one
 // typed method each: no other TypeScript file names them), routing its output/done events to
-// whoever waits on each cell. The process side (spawn, liveness, kill) is agent-process.ts.
+// whoever waits on each cell, acknowledging them. The local process side is agent-process.ts.
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomHex } from "../util/random.js";
