@@ -3,6 +3,10 @@
 
 def run(pin, pout, config):
     mode = config.get("mode")
+    if mode == "session" and config.get("detach"):
+        from pythond_agent import detach  # on another host: outlive the transport
+
+        return detach.main(pin, pout, config)
     if mode == "session":
         from pythond_agent import session
 

@@ -23,6 +23,7 @@ from pythond_agent.executor import Executor, late_interrupt, make_namespace, pub
 from pythond_agent.finish import finish_cell
 from pythond_agent.introspect import Introspector
 from pythond_agent.link import Link, LinkError
+from pythond_agent.resend import EventLog
 
 PROTOCOL_VERSION = 1
 DEFERRED = object()  # a handler's result when it answers later (exec with "wait")
@@ -48,6 +49,10 @@ class Session:
         self.replies = {}  # cell id -> (link, request id) of an exec that waits for the cell's end
         self.link = None
         self.link_lock = threading.Lock()
+        self.unlinked_at = time.time()  # since when no controller holds the link (idle.py)
+        # Events are numbered and kept until acknowledged, for a controller that comes back.
+        bound = os.environ.get("PYTHOND_RESEND_BYTES")  # for a host short of memory (and tests)
+        self.events = EventLog(int(bound) if bound and bound.isdigit() else int(config.get("resend_bytes", 16 << 20)), lambda: self.link)
         self.current = None  # the agent cell now running, if any
         self.ns = make_namespace()
         self.executor = Executor(self.ns)
@@ -116,15 +121,14 @@ class Session:
 
     # -- controller link ---------------------------------------------------------------
     def send(self, header, blobs=()):
-        link = self.link
-        if link is not None:
-            link.send(header, blobs)
+        self.events.send(header, blobs)
 
     def hello(self):
         return {
             "k": "hello", "v": PROTOCOL_VERSION, "name": self.name, "pid": os.getpid(),
             "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
             "cwd": os.getcwd(), "started": self.started, "socket": self.socket_path,
+            "resume": 1,  # numbered events, "ack" and auth's "since" (resend.py)
         }
 
     def adopt(self, conn):
@@ -149,12 +153,22 @@ class Session:
         except TypeError:  # not a str of ASCII
             return False
 
-    def _take_control(self, link):
-        with self.link_lock:
-            old, self.link = self.link, link
+    def _take_control(self, link, since=None):
+        olds = []
+
+        def switch():
+            with self.link_lock:
+                olds.append(self.link)
+                self.link = link
+                self.unlinked_at = None
+            return link
+
+        last = self.events.take_over(switch, since)  # what it missed first, then anything new
+        old = olds[0]
         if old is not None and old is not link:
             old.send({"k": "ev", "ev": "replaced"})  # tell the old controller why it loses us
             _hang_up(old)
+        return last
 
     def _accept(self):
         self.server.settimeout(ORPHAN_CHECK_S)
@@ -188,20 +202,24 @@ class Session:
                             "the session's secret (op auth) may use it")}})
                         break
                     authed = True
-                    self._take_control(link)
-                    link.send({"k": "res", "i": header.get("i"), "r": {}})
+                    last = self._take_control(link, header.get("since"))
+                    link.send({"k": "res", "i": header.get("i"), "r": {"q": last}})
                     continue
                 if not authed:
                     authed = True  # no secret: an agent of an older daemon's protocol
                     self._take_control(link)
                 if self.link is not link:
                     break  # a newer controller proved the secret: this one is done
+                if header.get("k") == "ack":
+                    self.events.ack(header.get("q"))
+                    continue
                 self.dispatch(link, header, blobs)
         except (LinkError, OSError):
             pass
         with self.link_lock:
             if self.link is link:
                 self.link = None
+                self.unlinked_at = time.time()
         link.close()
 
     def dispatch(self, link, header, blobs):
@@ -384,6 +402,10 @@ class Session:
         return interrupt(self), ()
 
     def op_kill(self, header, blobs):
+        if self.config.get("log"):
+            from pythond_agent.detach import log_line
+
+            log_line(self.config["log"], "ended: killed by its daemon (pysh kill)")
         self.shutdown()
         return {}, ()
 
@@ -504,6 +526,10 @@ def main(pin, pout, config):
     boot.close()
     threading.Thread(target=session._accept, name="pythond-accept", daemon=True).start()
     threading.Thread(target=session._pump, name="pythond-pump", daemon=True).start()
+    if config.get("idle_ttl"):
+        from pythond_agent import idle
+
+        idle.watch(session, float(config["idle_ttl"]), config.get("log"))
     session.serve()
 
 

@@ -48,6 +48,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Close stdin once the bootstrap is written (agents that talk over another channel). */
   endInput?: boolean;
+  /** Written instead of the agent's bootstrap: another program (relay-payload.ts). */
+  bytes?: Buffer;
 }
 
 const MAX_NOISE = 64 * 1024;
@@ -120,7 +122,7 @@ export function startAgent(argv: readonly string[], config: object, opts: SpawnO
     child.stdout!.on("data", onData);
     child.on("exit", onExit);
     child.on("error", onError);
-    child.stdin!.write(bootstrapBytes(fullConfig, stage1InArgv, code));
+    child.stdin!.write(opts.bytes ?? bootstrapBytes(fullConfig, stage1InArgv, code));
     if (opts.endInput) child.stdin!.end();
   });
 }

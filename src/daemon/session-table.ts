@@ -10,6 +10,7 @@ import { probeSocket } from "./instance.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
 import { Spare, SPARE_NAME } from "./spare.js";
+import { startViaSession, rejoinViaSession, DEFAULT_IDLE_TTL_S } from "../session/via-start.js";
 
 export interface TableOptions {
   agentDir: string;
@@ -22,6 +23,10 @@ export interface NewSessionOptions {
   python?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** Run the agent through this command prefix (`ssh web01`): a session on that host. */
+  via?: string[];
+  /** Seconds an un-rejoined remote agent lives on (with via). */
+  idleTtl?: number;
 }
 
 let resolvedPython: string | undefined;
@@ -103,7 +108,27 @@ export class SessionTable {
 
   /** A local session: an agent on this machine (the warm spare when every setting is default). */
   create(name: string, opts: NewSessionOptions = {}): Promise<SessionHandle> {
+    if (opts.via) return this.add(name, opts.replace ?? false, () => this.launchVia(name, opts, opts.via!));
     return this.add(name, opts.replace ?? false, () => this.launchLocal(name, opts), () => checkStartOptions(name, opts));
+  }
+
+  /** A session on another host: its agent bootstrapped through the prefix, detached there. */
+  private async launchVia(name: string, opts: NewSessionOptions, via: string[]): Promise<SessionHandle> {
+    try {
+      return await startViaSession({
+        name,
+        via,
+        python: opts.python ?? "python3",
+        agentDir: this.opts.agentDir,
+        maxOutput: this.opts.maxOutput,
+        idleTtlS: opts.idleTtl ?? DEFAULT_IDLE_TTL_S,
+        cwd: opts.cwd,
+        env: opts.env,
+        transportEnv: sessionEnv(),
+      });
+    } catch (e) {
+      throw new DaemonError("start_failed", `failed to create session '${name}' via ${via.join(" ")}: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -179,13 +204,32 @@ export class SessionTable {
       return { adopted: [], stale: 0 };
     }
     const files = all.filter((f) => f.endsWith(".sock"));
+    const records = all.filter((f) => f.endsWith(".via"));
     for (const f of all) {
       if (f.endsWith(".key") && !all.includes(f.replace(/\.key$/, ".sock"))) removeKey(join(this.opts.agentDir, f));
     }
     const adopted: string[] = [];
     let stale = 0;
-    await Promise.all(
-      files.map(async (f) => {
+    const keep = (s: SessionHandle) => {
+      const other = this.sessions.get(s.name);
+      if (other) {
+        // Two agents claim one name (a crash mid-replace): keep the newer.
+        const [keep, drop] = other.info.started >= s.info.started ? [other, s] : [s, other];
+        void drop.kill();
+        this.sessions.set(keep.name, keep);
+      } else this.sessions.set(s.name, s);
+      adopted.push(s.name);
+    };
+    const remote = records.map(async (f) => {
+      try {
+        keep(await rejoinViaSession(join(this.opts.agentDir, f), sessionEnv()));
+      } catch (e) {
+        process.stderr.write(`pythond: not re-joining the remote session of ${f}: ${(e as Error).message}\n`);
+      }
+    });
+    await Promise.all([
+      ...remote,
+      ...files.map(async (f) => {
         const path = join(this.opts.agentDir, f);
         try {
           const s = await Session.attach(path, 3000);
@@ -194,14 +238,7 @@ export class SessionTable {
             await s.kill();
             return;
           }
-          const other = this.sessions.get(s.name);
-          if (other) {
-            // Two agents claim one name (a crash mid-replace): keep the newer.
-            const [keep, drop] = other.info.started >= s.info.started ? [other, s] : [s, other];
-            await drop.kill();
-            this.sessions.set(keep.name, keep);
-          } else this.sessions.set(s.name, s);
-          adopted.push(s.name);
+          keep(s);
         } catch (e) {
           if (await probeSocket(path, 1000)) {
             // A live agent we cannot prove ourselves to (its key file is missing or garbled):
@@ -218,7 +255,7 @@ export class SessionTable {
           removeKey(keyPathOf(path));
         }
       }),
-    );
+    ]);
     return { adopted, stale };
   }
 

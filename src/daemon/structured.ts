@@ -92,6 +92,21 @@ export function cellReply(r: CellResult): Record<string, unknown> {
   };
 }
 
+/** `new`'s "via" (a command prefix as argv) and "idle_ttl" (seconds), checked. */
+function viaFields(req: Request): { via?: string[]; idleTtl?: number } {
+  const { via, idle_ttl: ttl } = req;
+  if (via === undefined || via === null) {
+    if (ttl !== undefined && ttl !== null) throw new DaemonError("bad_request", '"idle_ttl" applies only with "via"');
+    return {};
+  }
+  const ok = Array.isArray(via) && via.length > 0 && via.length <= 64 && via.every((w) => typeof w === "string" && w.length > 0 && w.length <= 4096 && !w.includes("\0"));
+  if (!ok) throw new DaemonError("bad_request", '"via" must be a command prefix: 1 to 64 non-empty strings (argv)');
+  if (ttl !== undefined && ttl !== null && (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl <= 0 || ttl > 3650 * 86400)) {
+    throw new DaemonError("bad_request", '"idle_ttl" must be a number of seconds above 0');
+  }
+  return { via: via as string[], idleTtl: (ttl as number | undefined) ?? undefined };
+}
+
 /** Every verb: its request fields parsed into the op's params (in the order they are checked), the op, the reply. */
 const verbs: Record<string, (c: Call) => Promise<unknown>> = {
   hello: (c) => hello(c.ctx),
@@ -106,7 +121,8 @@ const verbs: Record<string, (c: Call) => Promise<unknown>> = {
     const replace = c.req.replace === true;
     const python = str(c.req, "python", false) || undefined;
     const cwd = str(c.req, "cwd", false) || undefined;
-    return newSession(c.ctx, { name, replace, python, cwd, env, intGraceMs: intGraceMs ?? null });
+    const { via, idleTtl } = viaFields(c.req);
+    return newSession(c.ctx, { name, replace, python, cwd, env, intGraceMs: intGraceMs ?? null, via, idleTtl });
   },
   run: async (c) => {
     const text = code(c.req, "run");

@@ -11,11 +11,17 @@ export interface SessionSettings {
   python?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** The command prefix that reaches the agent's host (`new --via`), as argv. */
+  via?: string[];
+  /** Seconds an un-rejoined remote agent waits for a daemon before it ends (`--idle-ttl`). */
+  idle_ttl?: number;
 }
 
 export interface AgentKey {
   secret: string;
   settings: SessionSettings;
+  /** A session on another host (a `<id>.via` file): where its agent's socket is there. */
+  remote?: { socket: string };
 }
 
 const MAX_KEY_FILE = 1 << 20;
@@ -68,9 +74,14 @@ export function readKey(path: string): AgentKey {
     typeof s === "object" &&
     (s.python === undefined || typeof s.python === "string") &&
     (s.cwd === undefined || typeof s.cwd === "string") &&
-    (s.env === undefined || isStringMap(s.env));
+    (s.env === undefined || isStringMap(s.env)) &&
+    (s.via === undefined || (Array.isArray(s.via) && s.via.length > 0 && s.via.every((a: unknown) => typeof a === "string"))) &&
+    (s.idle_ttl === undefined || (typeof s.idle_ttl === "number" && s.idle_ttl > 0)) &&
+    (v.remote === undefined || (typeof v.remote === "object" && v.remote !== null && typeof v.remote.socket === "string" && v.remote.socket.length > 0));
   if (!ok) throw new Error(`${path} is not a valid key file`);
-  return { secret: v.secret, settings: { python: s.python, cwd: s.cwd, env: s.env } };
+  const settings: SessionSettings = { python: s.python, cwd: s.cwd, env: s.env };
+  if (s.via) Object.assign(settings, { via: s.via, idle_ttl: s.idle_ttl });
+  return { secret: v.secret, settings, ...(v.remote ? { remote: { socket: v.remote.socket } } : {}) };
 }
 
 export function removeKey(path: string): void {

@@ -2,10 +2,10 @@
 // prove the session's secret (HMAC of the hello's nonce, agent-key.ts), then `adopt`. Used for
 // a new agent, for one a previous daemon left (re-adoption) and to regain a dropped link: one
 // code path. An agent of an older pythond sends no nonce and needs no proof.
-import { connect, type Socket } from "node:net";
 import { Link } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { proof } from "./agent-key.js";
+import type { AgentReach, AgentStream } from "./reach.js";
 
 export interface Hello {
   name: string;
@@ -17,6 +17,8 @@ export interface Hello {
   socket: string;
   /** Present when the agent wants the secret proved (agents of this pythond on). */
   nonce?: string;
+  /** 1: it numbers its events, takes "ack" and resends after auth's "since" (resend.py). */
+  resume?: number;
 }
 
 export interface AgentLinkHandlers {
@@ -30,41 +32,32 @@ export interface AgentLinkHandlers {
 
 export interface AgentLink {
   link: Link;
-  sock: Socket;
+  stream: AgentStream;
   hello: Hello;
+  /** The number of the agent's last event when we took over (resend.py), if it numbers them. */
+  lastEvent?: number;
 }
 
-function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(path);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
-export async function openAgentLink(socketFile: string, secret: () => string, timeoutMs: number, on: AgentLinkHandlers): Promise<AgentLink> {
-  const sock = await connectUnix(socketFile, timeoutMs);
+/**
+ * Open a link to the agent that `reach` leads to and become its controller. `since`: the last
+ * event number this daemon received from it (after a drop): the agent sends what followed first.
+ */
+export async function openAgentLink(reach: AgentReach, secret: () => string, timeoutMs: number, on: AgentLinkHandlers, since?: number): Promise<AgentLink> {
+  const socketFile = reach.socket;
+  const stream = await reach.open(timeoutMs);
   return new Promise<AgentLink>((resolve, reject) => {
     let hello: Hello | undefined;
+    let lastEvent: number | undefined;
     let open = false;
     const fail = (e: Error) => {
       reject(e);
       link.shutdown(e);
     };
     const timer = setTimeout(() => fail(new Error(`agent at ${socketFile} did not become ours within ${timeoutMs} ms`)), timeoutMs);
-    const link: Link = new Link(sock, sock, {
+    const link: Link = new Link(stream.input, stream.output, {
       onEvent: (f) => {
         if (hello) return on.event(f);
+        if (f.header.k === "fatal") return fail(new Error(`agent failed to start: ${String(f.header.type)}: ${String(f.header.message)}`));
         if (f.header.k !== "hello") return fail(new Error(`agent sent ${String(f.header.k)} before hello`));
         hello = f.header as unknown as Hello;
         void (async () => {
@@ -72,7 +65,9 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
           if (hello.nonce !== undefined) {
             const key = secret(); // throws if there is none to prove
             if (!key) throw new Error(`no secret to prove to the agent at ${socketFile}`);
-            await link.request("auth", { mac: proof(key, String(hello.nonce)) }, [], { timeoutMs });
+            const resume = since !== undefined && hello.resume === 1 ? { since } : {};
+            const authed = (await link.request("auth", { mac: proof(key, String(hello.nonce)), ...resume }, [], { timeoutMs })) as { result?: { q?: unknown } };
+            if (Number.isSafeInteger(authed?.result?.q)) lastEvent = authed.result!.q as number;
           }
           // Our first request after the proof makes us the controller (its events come to us).
           await link.request("adopt", {}, [], { timeoutMs });
@@ -80,7 +75,7 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
           () => {
             clearTimeout(timer);
             open = true;
-            resolve({ link, sock, hello: hello! });
+            resolve({ link, stream, hello: hello!, lastEvent });
           },
           (e: Error) => {
             clearTimeout(timer);
@@ -90,9 +85,11 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
       },
       onClose: (err) => {
         clearTimeout(timer);
+        stream.close();
         if (open) on.closed(err);
         else reject(err ?? new Error(`agent at ${socketFile} closed the connection`));
       },
     });
+    if (stream.head?.length) link.receive(stream.head); // what came with the READY line
   });
 }

@@ -1,7 +1,6 @@
 // The process side of a local session's agent: starting it (bootstrap over a pipe, until its
 // hello), telling whether its pid still lives, ending its process group, and collecting the
 // last words its keeper holds after the interpreter died. session.ts is the link side.
-import { connect } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -10,6 +9,7 @@ import { startAgent } from "../bootstrap/spawn.js";
 import { rememberCode } from "../bootstrap/code-cache.js";
 import { sessionStateDir } from "../util/paths.js";
 import type { Hello } from "./agent-link.js";
+import type { AgentReach, AgentStream } from "./reach.js";
 import { keyPathOf, writeKey, removeKey, proof, type SessionSettings } from "./agent-key.js";
 
 export const STDOUT = 1;
@@ -55,23 +55,24 @@ export interface LastWords {
  * socket with what the capture pipes still held and the exit status. undefined if nobody
  * answers so (an agent from an older pythond, a session ended on purpose, a live agent).
  */
-export function lastWords(path: string, timeoutMs: number, secret: string | undefined): Promise<LastWords | undefined> {
+export function lastWords(reach: AgentReach, timeoutMs: number, secret: string | undefined): Promise<LastWords | undefined> {
   return new Promise((resolve) => {
     let settled = false;
+    let stream: AgentStream | undefined;
     const done = (v: LastWords | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       link?.shutdown(null);
-      sock.destroy();
+      stream?.close();
       resolve(v);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
-    const sock = connect(path);
     let link: Link | undefined;
-    sock.once("error", () => done(undefined));
-    sock.once("connect", () => {
-      link = new Link(sock, sock, {
+    reach.open(timeoutMs).then((s) => {
+      stream = s;
+      if (settled) return s.close();
+      link = new Link(s.input, s.output, {
         onEvent: (f) => {
           const h = f.header;
           if (h.k === "hello" && h.last === true && typeof h.nonce === "string") {
@@ -92,7 +93,8 @@ export function lastWords(path: string, timeoutMs: number, secret: string | unde
         },
         onClose: () => done(undefined),
       });
-    });
+      if (s.head?.length) link.receive(s.head);
+    }, () => done(undefined));
   });
 }
 

@@ -1,22 +1,22 @@
-// The local session (the first SessionHandle, handle.ts): the daemon's link to one agent on
-// this host. Starting or adopting it, sending cells and the agent link's session ops (one
+// A session whose agent this daemon controls (a SessionHandle, handle.ts): the daemon's link to
+// one agent, on this host or on another one (how it is reached, regained and ended: reach.ts,
+// via-reach.ts). Starting or adopting it, sending cells and the agent link's session ops (one
 // typed method each: no other TypeScript file names them), routing its output/done events to
-// whoever waits on each cell. The process side (spawn, liveness, kill) is agent-process.ts.
-import type { Socket } from "node:net";
-import { unlinkSync } from "node:fs";
+// whoever waits on each cell, acknowledging them. The local process side is agent-process.ts.
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { randomHex } from "../util/random.js";
-import { Link, type Reply } from "../link/link.js";
+import { Link, LinkTimeoutError, type Reply } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
-import { processAlive, lastWords, startSessionAgent, endProcessGroup, STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
+import { lastWords, startSessionAgent, STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
+import { localReach, type AgentReach, type AgentStream } from "./reach.js";
 export { STDOUT, STDERR, type SpawnSessionOptions } from "./agent-process.js";
 import { Checkpoint, LOG_OUTPUT_LIMIT } from "./checkpoint.js";
 import { agentSocketName } from "../util/paths.js";
 import { openAgentLink, type Hello } from "./agent-link.js";
 import type { SessionHandle, CellResult, CellListener, LostCell, PolledCell, BackgroundOutput, ScreenSize, ScreenReplay } from "./handle.js";
 export type { CellError, CellResult, CellListener, LostCell, PolledCell, BackgroundOutput, ScreenSize, ScreenReplay } from "./handle.js";
-import { keyPathOf, readKey, removeKey, type AgentKey, type SessionSettings } from "./agent-key.js";
+import { keyPathOf, readKey, type AgentKey, type SessionSettings } from "./agent-key.js";
 
 export type { Hello } from "./agent-link.js";
 export type { SessionSettings } from "./agent-key.js";
@@ -38,6 +38,13 @@ const LOST_CELLS_KEPT = 16;
 
 /** At most this many regained links per minute: past that, something else keeps taking the agent. */
 const MAX_REGAINS_PER_MIN = 3;
+
+/** How long a new request waits for a remote session's dropped link to come back. */
+const REJOIN_WAIT_MS = 30_000;
+
+/** Acknowledge the agent's numbered events (resend.py) after this many, or this long after one. */
+const ACK_EVERY = 64;
+const ACK_AFTER_MS = 100;
 
 
 /** The session's agent is gone (or out of this daemon's reach); the message says why and what to do. */
@@ -65,14 +72,23 @@ export class Session implements SessionHandle {
   private readonly watches = new Map<string, CellWatch>();
   /** Cells in flight when the agent died, newest last (poll of a dead session). */
   readonly lostCells = new Map<string, LostCell>();
-  readonly where = "local";
+  /** How the agent is reached: its local socket, or a relay through a command prefix. */
+  private reach!: AgentReach;
+  /** The number of the last event received (resend.py), and how many are not acknowledged. */
+  private lastEvent = 0;
+  private unacked = 0;
+  private ackTimer?: NodeJS.Timeout;
+  /** A regain found the agent's keeper instead of its interpreter (which ended). */
+  private interpreterEnded = false;
+  /** Why the last attempt to regain a remote link failed (for the messages meanwhile). */
+  private regainNote = "";
   /** Output of no cell the keeper handed over at the agent's death. */
   lastBackground: { stream: number; data: Buffer }[] = [];
   /** Per stream, the offset after the last byte of output received (frames' "o"). */
   private readonly received: Record<number, number> = { [STDOUT]: 0, [STDERR]: 0 };
   private readonly deathListeners = new Set<(reason: string) => void>();
   private link!: Link;
-  private sock?: Socket;
+  private stream?: AgentStream;
   private child?: ChildProcess;
   private exitNote = "";
   /** The agent's secret (hex), proved on every connection to its socket. */
@@ -98,6 +114,10 @@ export class Session implements SessionHandle {
   get pid(): number {
     return this.info.pid;
   }
+  /** "local", or where the agent runs (e.g. "ssh web01"). */
+  get where(): string {
+    return this.reach.where;
+  }
 
   static async spawn(opts: SpawnSessionOptions): Promise<Session> {
     const socketFile = join(opts.agentDir, agentSocketName(randomHex(4)));
@@ -119,7 +139,7 @@ export class Session implements SessionHandle {
 
   /** Become the controller of a live agent (a new session, or one a previous daemon left);
    * its key file gives the secret to prove, unless the caller has it. */
-  static async attach(socketFile: string, timeoutMs = 5000, given?: AgentKey): Promise<Session> {
+  static async attach(socketFile: string, timeoutMs = 5000, given?: AgentKey, reach: AgentReach = localReach(socketFile)): Promise<Session> {
     let key = given;
     let keyError = "";
     if (!key) {
@@ -134,9 +154,10 @@ export class Session implements SessionHandle {
       throw new Error(`cannot prove this daemon owns the agent at ${socketFile}: ${keyError}`);
     };
     let session: Session | undefined;
-    const opened = await openAgentLink(socketFile, secret, timeoutMs, {
+    const opened = await openAgentLink(reach, secret, timeoutMs, {
       hello: (h) => {
         session = new Session(h);
+        session.reach = reach;
         session.secret = key?.secret;
         session.settings = key?.settings ?? {};
       },
@@ -144,12 +165,28 @@ export class Session implements SessionHandle {
       closed: (err) => session!.onLinkClosed(err),
     });
     session!.link = opened.link;
-    session!.sock = opened.sock;
+    session!.stream = opened.stream;
+    session!.resumes = opened.hello.resume === 1;
+    session!.lastEvent = Math.max(session!.lastEvent, opened.lastEvent ?? 0); // what came before us is not ours
     return session!;
   }
 
+  /** The agent numbers its events (resend.py): acknowledge them, drop any seen twice. */
+  private resumes = false;
+
   private onEvent(f: Frame): void {
     const h = f.header;
+    if (typeof h.q === "number") {
+      if (h.q <= this.lastEvent) return; // sent again after a drop, but it had arrived
+      this.lastEvent = h.q;
+      if (++this.unacked >= ACK_EVERY) this.ack();
+      else this.ackTimer ??= setTimeout(() => this.ack(), ACK_AFTER_MS);
+    }
+    if (h.ev === "gap") {
+      const note = Buffer.from(`\n[pythond: output sent while the link was down was more than the agent keeps for resending; poll has all of it]\n`);
+      for (const w of this.watches.values()) this.deliver(w, STDERR, note);
+      return;
+    }
     const cellId = h.c as string | null;
     const watch = cellId ? this.watches.get(cellId) : undefined;
     if (h.ev === "replaced") {
@@ -167,6 +204,13 @@ export class Session implements SessionHandle {
       if (typeof h.o === "number" && stream in this.received) this.received[stream] = Math.max(this.received[stream], h.o + data.length);
       if (watch) this.deliver(watch, stream, data);
     } else if (h.ev === "done") this.cellEnded(h as unknown as CellResult);
+  }
+
+  private ack(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.unacked = 0;
+    if (this.resumes && this.state === "alive") this.link.send({ k: "ack", q: this.lastEvent });
   }
 
   /** Output of a watched cell: to its session.log entry (capped) and its listeners. */
@@ -200,7 +244,10 @@ export class Session implements SessionHandle {
     // Never call a live session dead: if the agent lives, take its link back (we hold the secret).
     const now = Date.now();
     this.regainTimes = this.regainTimes.filter((t) => now - t < 60_000);
-    if (processAlive(this.pid) && this.regainTimes.length < MAX_REGAINS_PER_MIN) {
+    // A remote link drops with its transport (a network, a killed ssh): take it back as often
+    // as that happens, unless another holder of the secret took the agent from us.
+    const often = this.reach.remote && !this.replacedNote;
+    if (this.reach.mayLive(this.pid) && (often || this.regainTimes.length < MAX_REGAINS_PER_MIN)) {
       this.regainTimes.push(now);
       const why = this.replacedNote ? "another peer holding the session's secret took the agent" : (err?.message ?? "the agent closed the link");
       this.replacedNote = false;
@@ -214,38 +261,66 @@ export class Session implements SessionHandle {
     this.declareGone(err);
   }
 
-  /** Connect again to our agent (same pid), prove the secret, become its controller again. */
+  /** Connect again to our agent (same pid), prove the secret, become its controller again;
+   * it first sends the events we missed (after `lastEvent`). */
   private async regain(): Promise<boolean> {
-    for (let attempt = 0; attempt < 3 && !this.closing; attempt++) {
+    for (const delay of this.reach.regainDelays()) {
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (this.closing) return false;
       try {
-        const opened = await openAgentLink(this.info.socket, () => this.secret ?? "", 3000, {
+        const opened = await openAgentLink(this.reach, () => this.secret ?? "", this.reach.remote ? 15_000 : 3000, {
           hello: (h) => {
+            if ((h as { last?: boolean }).last === true) {
+              // Its keeper answers: the interpreter ended, and the last words wait for us.
+              this.interpreterEnded = true;
+              throw new Error(`the agent's interpreter (pid ${this.pid}) ended`);
+            }
             if (h.pid !== this.pid) throw new Error(`another agent (pid ${h.pid}) answers at ${this.info.socket}`);
           },
           event: (f) => this.onEvent(f),
           closed: (e) => {
             if (this.link === opened.link) this.onLinkClosed(e);
           },
-        });
+        }, this.lastEvent);
         if (this.closing) {
           opened.link.shutdown(null);
           return false;
         }
         this.link = opened.link;
-        this.sock = opened.sock;
+        this.stream = opened.stream;
+        this.lastEvent = Math.max(this.lastEvent, opened.lastEvent ?? 0);
+        this.regainNote = "";
+        this.pauseStream();
         return true;
-      } catch {
-        if (!processAlive(this.pid)) return false;
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      } catch (e) {
+        this.regainNote = (e as Error).message;
+        if (this.interpreterEnded || !this.reach.mayLive(this.pid)) return false;
       }
     }
     return false;
   }
 
+  /** Before a request: wait for a dropped link to come back (for a remote one, not forever). */
+  private async linkReady(): Promise<void> {
+    if (!this.regaining) return;
+    if (!this.reach.remote) {
+      await this.regaining;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), REJOIN_WAIT_MS)));
+    const got = await Promise.race([this.regaining, late]);
+    clearTimeout(timer);
+    if (got === "late") {
+      const why = this.regainNote ? ` (last attempt: ${this.regainNote})` : "";
+      throw new SessionDeadError(`session '${this.name}' on ${this.where}: its link dropped and is being re-joined${why}; its cells keep running -- try again`);
+    }
+  }
+
   /** The link is gone for good: dead if the agent is, else "lost" (its namespace lives on). */
   private declareGone(err: Error | null): void {
     if (this.state !== "alive") return;
-    if (processAlive(this.pid) && !this.exitNote && !this.killNote) {
+    if (this.reach.mayLive(this.pid) && !this.interpreterEnded && !this.exitNote && !this.killNote) {
       this.state = "lost";
       this.deathReason = `its agent (pid ${this.pid}) is alive, but this daemon lost its link: ${err?.message ?? "closed"}`;
       this.announceGone(
@@ -267,7 +342,7 @@ export class Session implements SessionHandle {
    * sees a crashing cell's output before the error.
    */
   private async die(err: Error | null): Promise<void> {
-    const last = this.closing ? undefined : await lastWords(this.info.socket, 2000, this.secret);
+    const last = this.closing ? undefined : await lastWords(this.reach, this.reach.remote ? 15_000 : 2000, this.secret);
     if (last) {
       const watch = last.cell ? this.watches.get(last.cell) : undefined;
       for (const chunk of last.chunks) {
@@ -354,7 +429,7 @@ export class Session implements SessionHandle {
 
   /** Queue a cell; the listener sees its output and end. Resolves once the agent accepted it. */
   async exec(code: string, mode: "run" | "fire" | string, listener?: CellListener, cellId = newCellId()): Promise<{ cell_id: string; seq: number }> {
-    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    await this.linkReady(); // a dropped link is being taken back: use the new one
     if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     const watch: CellWatch = { code, mode, listeners: new Set(listener ? [listener] : []), log: [], logBytes: 0, logDropped: 0 };
@@ -381,7 +456,7 @@ export class Session implements SessionHandle {
    * session dies first.
    */
   async run(code: string, mode: "run" | "replay" | string, output?: CellListener["output"], cellId = newCellId(), stdin?: string): Promise<CellResult> {
-    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    await this.linkReady(); // a dropped link is being taken back: use the new one
     if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     this.lastActivity = Date.now();
     // An agent started by an older pythond (re-adopted after an upgrade) does not know "wait":
@@ -403,6 +478,8 @@ export class Session implements SessionHandle {
     } catch (e) {
       // The link dropped and was regained: the cell lives on in the agent (or already ended).
       const again = await this.regained();
+      // Its done record came again as an event, after the output we had missed (resend.py).
+      if (again && !this.watches.has(cellId)) return await endedByEvent;
       const rec = again ? await this.cellRecord(cellId) : undefined;
       if (rec && (rec.state === "done" || rec.state === "cancelled")) {
         this.cellEnded(rec);
@@ -445,7 +522,7 @@ export class Session implements SessionHandle {
   }
 
   async control(op: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000, blobs: readonly Uint8Array[] = []): Promise<Reply> {
-    if (this.regaining) await this.regaining; // a dropped link is being taken back: use the new one
+    await this.linkReady(); // a dropped link is being taken back: use the new one
     if (this.isDead()) throw new SessionDeadError(this.deadMessage());
     try {
       return await this.link.request(op, fields, blobs, { timeoutMs });
@@ -526,17 +603,24 @@ export class Session implements SessionHandle {
 
   /** End the agent: ask it, then TERM and KILL its process group; remove its socket. */
   async kill(): Promise<void> {
+    if (this.regaining && this.reach.remote) {
+      // A remote link being re-joined: wait a little for it, so the agent hears the kill.
+      await Promise.race([this.regaining, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
     this.closing = true;
     this.checkpoint.close();
-    if (this.state === "alive") await this.link.request("kill", {}, [], { timeoutMs: 1000 }).catch(() => {});
-    this.link.shutdown(null);
-    await endProcessGroup(this.pid);
-    try {
-      unlinkSync(this.info.socket);
-    } catch {
-      /* already gone */
+    clearTimeout(this.ackTimer);
+    // The agent exits on "kill" without a reply: its link closing says it heard; a timeout
+    // says it did not (its reader starved by a cell holding the GIL).
+    let heard = this.state !== "alive";
+    if (this.state === "alive") {
+      heard = await this.link.request("kill", {}, [], { timeoutMs: this.reach.remote ? 5000 : 1000 }).then(
+        () => true,
+        (e: Error) => !(e instanceof LinkTimeoutError),
+      );
     }
-    removeKey(keyPathOf(this.info.socket));
+    this.link.shutdown(null);
+    await this.reach.end(this.pid, heard);
     this.state = "dead";
     this.deathReason = this.killNote ?? "killed";
   }
@@ -545,15 +629,20 @@ export class Session implements SessionHandle {
    * pause has been matched by a resume (several slow clients may hold it at once). */
   pauseInput(): void {
     this.inputPauses++;
-    this.sock?.pause();
+    this.stream?.input.pause();
   }
   resumeInput(): void {
     if (this.inputPauses > 0 && --this.inputPauses > 0) return;
-    this.sock?.resume();
+    this.stream?.input.resume();
+  }
+  /** A regained stream starts paused if a slow client holds the output back. */
+  private pauseStream(): void {
+    if (this.inputPauses > 0) this.stream?.input.pause();
   }
 
   /** Drop the connection but leave the agent running (daemon restart). */
   detach(): void {
+    clearTimeout(this.ackTimer);
     this.closing = true;
     this.state = "dead";
     this.deathReason = "detached";

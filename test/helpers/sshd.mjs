@@ -77,22 +77,28 @@ export async function startSshd(dir) {
       `LogLevel ERROR`,
     ].join("\n") + "\n",
   );
-  const child = spawn(SSHD, ["-D", "-e", "-f", config, "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (c) => (err += c).slice(-4000));
-  const exited = new Promise((r) => child.once("exit", r));
-  try {
-    await Promise.race([waitPort(port, 10_000), exited.then(() => Promise.reject(new Error(`sshd exited: ${err}`)))]);
-  } catch (e) {
-    child.kill("SIGKILL");
-    throw e;
-  }
+  let child, exited;
+  const listen = async () => {
+    child = spawn(SSHD, ["-D", "-e", "-f", config, "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c) => (err += c).slice(-4000));
+    exited = new Promise((r) => child.once("exit", r));
+    try {
+      await Promise.race([waitPort(port, 10_000), exited.then(() => Promise.reject(new Error(`sshd exited: ${err}`)))]);
+    } catch (e) {
+      child.kill("SIGKILL");
+      throw e;
+    }
+  };
+  await listen();
   const base = ["ssh", "-T", "-p", String(port), "-i", userKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"];
   return {
     port,
     userKey,
     argv: (...remote) => [...base, `${userInfo().username}@127.0.0.1`, ...remote],
     base,
+    /** Listen again on the same port, with the same keys (after stop). */
+    start: listen,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

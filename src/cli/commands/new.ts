@@ -2,7 +2,7 @@
 import { withClient, verb, out, EXIT_OK, UsageError } from "../common.js";
 import { seconds, sessionName } from "../options.js";
 
-const USAGE = "pysh new [--replace] [--python PATH] [--cwd DIR] [--env K=V]... [--int-grace S] [--json] <session>";
+const USAGE = "pysh new [--replace] [--via CMD [--idle-ttl T]] [--python PATH] [--cwd DIR] [--env K=V]... [--int-grace S] [--json] <session>";
 
 export const HELP = `usage: ${USAGE}
 
@@ -13,14 +13,22 @@ An existing live session is never replaced silently: pass --replace to discard i
   --cwd DIR       working directory of the session (must exist)
   --env K=V       extra environment variable (repeatable)
   --int-grace S   seconds an interrupted cell gets before its agent is killed (default 5)
+  --via CMD       run the session on another host: CMD is any command that reaches a python3
+                  there ("ssh web01", "ssh -p 2222 me@host", "docker exec -i box",
+                  "sudo -u svc", "env K=V"). Nothing needs to be installed there. The agent
+                  outlives the connection; the daemon re-joins it after a drop. With --via,
+                  --python names the interpreter there (default python3) and --cwd a
+                  directory there
+  --idle-ttl T    with --via: how long the agent waits for a daemon to re-join it before it
+                  ends (seconds, or 30m, 24h, 7d; default 24h)
   --json          print the reply as JSON (errors too)
-Prints: OK <session> pid=<pid>`;
+Prints: OK <session> pid=<pid>, and " on <where>" for a session --via another host`;
 
 export const newSession = verb(
   {
     usage: USAGE,
     help: HELP,
-    options: { "--replace": "flag", "--python": "value", "--cwd": "value", "--env": "list", "--json": "flag", "--int-grace": "value" },
+    options: { "--replace": "flag", "--python": "value", "--cwd": "value", "--env": "list", "--json": "flag", "--int-grace": "value", "--via": "value", "--idle-ttl": "value" },
   },
   async ({ opts, args }, json) => {
     if (args.length !== 1) throw new UsageError(`pysh new: expected one session name, got ${args.length}`, USAGE);
@@ -32,8 +40,26 @@ export const newSession = verb(
       if (eq <= 0) throw new UsageError(`pysh new: --env wants K=V (got ${JSON.stringify(kv)})`, USAGE);
       env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
+    let via: string[] | undefined;
+    if (opts.via !== undefined) {
+      const { splitWords } = await import("../words.js");
+      try {
+        via = splitWords(opts.via);
+      } catch (e) {
+        throw new UsageError(`pysh new: --via: ${(e as Error).message}`, USAGE);
+      }
+      if (!via.length) throw new UsageError("pysh new: --via wants a command (e.g. --via \"ssh web01\")", USAGE);
+    }
+    let idleTtl: number | undefined;
+    if (opts["idle-ttl"] !== undefined) {
+      const { durationSeconds } = await import("../words.js");
+      if (!via) throw new UsageError("pysh new: --idle-ttl applies to a session made --via another host", USAGE);
+      idleTtl = durationSeconds(opts["idle-ttl"]);
+      if (idleTtl === undefined) throw new UsageError(`pysh new: --idle-ttl wants seconds or 30m, 24h, 7d (got ${JSON.stringify(opts["idle-ttl"])})`, USAGE);
+    }
     let cwd: string | undefined;
-    if (opts.cwd !== undefined) {
+    if (opts.cwd !== undefined && via) cwd = opts.cwd; // a directory on the far side
+    else if (opts.cwd !== undefined) {
       const { resolve } = await import("node:path");
       cwd = resolve(opts.cwd);
     }
@@ -45,8 +71,9 @@ export const newSession = verb(
         cwd,
         env: Object.keys(env).length ? env : undefined,
         int_grace: intGrace,
+        ...(via ? { via, idle_ttl: idleTtl } : {}),
       });
-      out(json ? JSON.stringify(r) : `OK ${r.name} pid=${r.pid}`);
+      out(json ? JSON.stringify(r) : `OK ${r.name} pid=${r.pid}${r.where && r.where !== "local" ? ` on ${r.where}` : ""}`);
       return EXIT_OK;
     }, json);
   },

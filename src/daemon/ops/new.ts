@@ -7,12 +7,16 @@ export interface NewParams {
   python?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** A command prefix that reaches another host's python3: the session runs there. */
+  via?: string[];
+  /** With via: seconds an un-rejoined agent waits before it ends. */
+  idleTtl?: number;
   /** ms between SIGINT and escalation; null: the default; undefined: leave as it was. */
   intGraceMs?: number | null;
 }
 
 export async function newSession(ctx: DaemonContext, p: NewParams): Promise<Record<string, unknown>> {
-  const s = await ctx.table.create(p.name, { replace: p.replace, python: p.python, cwd: p.cwd, env: p.env });
+  const s = await ctx.table.create(p.name, { replace: p.replace, python: p.python, cwd: p.cwd, env: p.env, via: p.via, idleTtl: p.idleTtl });
   if (p.intGraceMs !== undefined) ctx.table.setIntGrace(p.name, p.intGraceMs ?? undefined);
-  return { name: s.name, pid: s.pid, python: s.info.python, executable: s.info.executable, cwd: s.info.cwd };
+  return { name: s.name, pid: s.pid, python: s.info.python, executable: s.info.executable, cwd: s.info.cwd, where: s.where };
 }

@@ -21,6 +21,8 @@ export async function restart(ctx: DaemonContext, p: { name: string; replay: boo
     python: o.python ?? old.info.executable,
     cwd: o.cwd ?? old.info.cwd,
     env: o.env,
+    via: o.via, // on the same host, through the same prefix
+    idleTtl: o.idle_ttl,
   });
   const result: Record<string, unknown> = { name: s.name, pid: s.pid, previous_pid: old.pid, python: s.info.executable, cwd: s.info.cwd };
   if (!replay) return result;

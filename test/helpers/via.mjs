@@ -1,0 +1,36 @@
+// A daemon plus a real sshd on 127.0.0.1 for sessions made `--via ssh`: the "remote" account is
+// this user with its own HOME in the test's temp dir (never a real ~/.pythond), and the prefix
+// names the daemon's socket in the agent's environment, so the daemon helper's cleanup finds
+// and ends the remote agents too.
+import { mkdirSync, readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { TestDaemon } from "./daemon.mjs";
+import { startSshd } from "./sshd.mjs";
+
+/** A started daemon and sshd; `via` is the --via prefix, `remoteAgents()` lists the agent dir there. */
+export async function viaSetup(t, { sshd = true } = {}) {
+  const d = new TestDaemon();
+  t.after(() => d.cleanup());
+  await d.start();
+  const remoteHome = join(d.dir, "remote");
+  mkdirSync(remoteHome, { mode: 0o700 });
+  let server;
+  if (sshd) {
+    const dir = join(d.dir, "sshd");
+    mkdirSync(dir, { mode: 0o700 });
+    server = await startSshd(dir);
+  }
+  t.after(() => server?.stop());
+  const remoteEnv = `env HOME=${remoteHome} PYTHOND_SOCK=${d.sock}`;
+  const words = server ? [...server.argv(), ...remoteEnv.split(" ")] : remoteEnv.split(" ");
+  const agentDir = join(remoteHome, ".pythond", "agents");
+  return {
+    d,
+    server,
+    remoteHome,
+    agentDir,
+    /** The prefix as one --via argument (each word is free of blanks and quotes). */
+    via: words.join(" "),
+    remoteAgents: () => (existsSync(agentDir) ? readdirSync(agentDir).sort() : []),
+  };
+}
