@@ -7,7 +7,10 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { sshdMissing } from "./helpers/sshd.mjs";
 import { viaSetup } from "./helpers/via.mjs";
-import { Tmux, bin, sleep } from "./helpers/attach-env.mjs";
+import { BIN as bin } from "./helpers/daemon.mjs";
+import { Tmux } from "./helpers/tmux.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const missing = sshdMissing();
 if (missing) console.log(`# skipping --via ssh tests: ${missing}`);

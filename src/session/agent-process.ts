@@ -1,7 +1,6 @@
 // The process side of a local session's agent: starting it (bootstrap over a pipe, until its
 // hello), telling whether its pid still lives, ending its process group, and collecting the
 // last words its keeper holds after the interpreter died. session.ts is the link side.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { Link } from "../link/link.js";
@@ -25,21 +24,6 @@ export interface SpawnSessionOptions {
   timeoutMs?: number;
   /** What `new` was given, kept in the agent's key file for restart after re-adoption. */
   settings?: SessionSettings;
-}
-
-/** Alive and not a zombie (a zombie's pid still answers kill 0). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return !/^\S+ \(.*\) [ZX]/s.test(stat);
-  } catch {
-    return true; // no /proc (macOS): kill 0 is all we have
-  }
 }
 
 /** What a dead agent's keeper hands over (agent/pythond_agent/keeper.py). */
@@ -127,41 +111,4 @@ export async function startSessionAgent(opts: SpawnSessionOptions, socketFile: s
     boot.receive(started.rest);
   });
   return { child, hello };
-}
-
-/** After the agent was asked to exit: wait for it, then TERM and KILL its process group. */
-export async function endProcessGroup(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const signalGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* gone */
-      }
-    }
-  };
-  const waitGone = async (ms: number) => {
-    const until = Date.now() + ms;
-    // An agent told to exit is usually gone (reaped) within a few ms: poll fast first, then
-    // back off, so `new --replace` does not wait a fixed 20 ms tick for the old agent.
-    for (let step = 2; alive() && Date.now() < until; step = Math.min(step * 2, 20)) await new Promise((r) => setTimeout(r, step));
-    return !alive();
-  };
-  if (!(await waitGone(300))) {
-    signalGroup("SIGTERM");
-    if (!(await waitGone(3000))) {
-      signalGroup("SIGKILL");
-      await waitGone(1000);
-    }
-  } else signalGroup("SIGKILL"); // children left in its group
 }

@@ -5,7 +5,7 @@
 import { connect } from "node:net";
 import { unlinkSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { processAlive, endProcessGroup } from "./agent-process.js";
+import { processAlive, endProcessGroup } from "./process-life.js";
 import { keyPathOf, removeKey } from "./agent-key.js";
 
 /** A byte stream to an agent's socket. */
