@@ -49,6 +49,9 @@ export interface RemoteSignature {
   blocks?: string[];
 }
 
+/** What FileSync.probe says a path is (the path itself, then what a symlink points to). */
+export type PathKind = "missing" | "file" | "dir" | "symlink" | "other";
+
 export interface FileSyncApi {
   signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null): RemoteSignature;
   begin(path: string): string;
@@ -58,7 +61,9 @@ export interface FileSyncApi {
   abort(tmp: string): boolean;
   chmod(path: string, mode: number): boolean;
   read(path: string, ranges: [number, number][]): Uint8Array[];
-  tree(path: string): [string, "dir" | "file" | "symlink", number, number | string][];
+  tree(path: string): unknown;
+  probe(paths: string[]): [PathKind, PathKind, number][];
+  plan_tree(root: string, mode: number, entries: unknown[], force?: boolean): { todo: string[]; changed: number };
   mkdir(path: string, mode: number): boolean;
   symlink(target: string, path: string): boolean;
 }

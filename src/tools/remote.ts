@@ -12,7 +12,8 @@ import { decodeValue, encodeValue } from "./codec.js";
 import { RemoteClosedError, RemoteError } from "./errors.js";
 import type { MethodRef, ToolDef } from "./load-tool.js";
 import { RemoteStream } from "./stream.js";
-import { download, upload, type TransferOptions, type TransferResult } from "./transfer.js";
+import { download, upload } from "./transfer-tree.js";
+import type { TransferOptions, TransferResult } from "./transfer.js";
 
 type AnyFn = (...args: any[]) => any;
 export type ResultOf<F extends AnyFn> = Awaited<ReturnType<F>>;
