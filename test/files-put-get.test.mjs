@@ -168,9 +168,9 @@ test("files go into directories; conflicts are refused without --force; missing 
   // Missing paths, named with where they are missing.
   const cases = [
     [["put", "--json", "w", join(local, "nope")], "not_found", /nope: no such file or directory/],
-    [["put", "--json", "w", file, "no/such/dir/x"], "not_found", new RegExp(`${host}/no/such/dir: no such directory on local`)],
-    [["put", "--json", "w", file, "missing/"], "not_found", /missing: no such directory on local/],
-    [["get", "--json", "w", "absent.txt", join(local, "a")], "not_found", new RegExp(`${host}/absent.txt: no such file or directory on local`)],
+    [["put", "--json", "w", file, "no/such/dir/x"], "not_found", new RegExp(`${host}/no/such/dir: no such directory on this machine`)],
+    [["put", "--json", "w", file, "missing/"], "not_found", /missing: no such directory on this machine/],
+    [["get", "--json", "w", "absent.txt", join(local, "a")], "not_found", new RegExp(`${host}/absent.txt: no such file or directory on this machine`)],
     [["get", "--json", "w", "renamed.txt", join(local, "no", "x")], "not_found", /no: no such directory/],
     [["put", "--json", "nosuch", file], "no_session", /nosuch/],
   ];
@@ -180,8 +180,18 @@ test("files go into directories; conflicts are refused without --force; missing 
     assert.equal(r.error.type, type, args.join(" "));
     assert.match(r.error.message, message);
   }
+  // A deadline: exit 124, nothing left running (pysh returns, and so the tool agent is gone).
+  const late = await json(d, "put", "--json", "--timeout", "0.01", "w", file, "late.txt");
+  assert.deepEqual([late.code, late.error.type], [124, "timeout"]);
+  assert.match(late.error.message, /gave up after 0.01 s; the copy is incomplete .*run it again to finish/);
+  // A dead session: no copy into a session that is not there.
+  assert.equal((await d.pysh("new", "gone")).code, 0);
+  await d.pysh("run", "gone", "import os; os._exit(3)");
+  const dead = await json(d, "put", "--json", "gone", file);
+  assert.deepEqual([dead.code, dead.error.type], [1, "session_dead"]);
+  assert.match(dead.error.message, /session 'gone' dead .*pysh restart gone/);
   // Usage errors: exit 2.
-  for (const args of [["put"], ["put", "w"], ["get", "w", "a", "b", "c"], ["put", "w", file, ""], ["put", "--via", "'ssh", "w", file]]) {
+  for (const args of [["put"], ["put", "w"], ["get", "w", "a", "b", "c"], ["put", "w", file, ""], ["put", "--via", "'ssh", "w", file], ["get", "--timeout", "0", "w", "x"], ["put", "--timeout", "soon", "w", file]]) {
     const r = await d.pysh(...args);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /^ERR usage: /);

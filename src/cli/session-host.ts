@@ -11,6 +11,8 @@ import { splitWords } from "./shell-words.js";
 export interface SessionHost {
   remote: Remote;
   where: string;
+  /** `where` for messages: "this machine" for a local session. */
+  label: string;
   /** The session's working directory (relative remote paths start there), if known. */
   cwd: string | null;
   close(): Promise<void>;
@@ -46,7 +48,7 @@ export function viaWords(via: string, usage: string): string[] {
 }
 
 /** `via`: a command prefix given on pysh's command line (viaWords), in place of the daemon's. */
-export async function openSessionHost(client: Client, session: string, via?: { text: string; words: string[] }): Promise<SessionHost> {
+export async function openSessionHost(client: Client, session: string, via?: { text: string; words: string[] }, startTimeoutMs = 30_000): Promise<SessionHost> {
   const loc = location(await client.request("locate", { session }));
   let prefix = loc.via;
   let where = loc.where;
@@ -61,13 +63,14 @@ export async function openSessionHost(client: Client, session: string, via?: { t
   }
   let remote: Remote;
   try {
-    remote = await Remote.spawn([...prefix, loc.python], { startTimeoutMs: 30_000 });
+    remote = await Remote.spawn([...prefix, loc.python], { startTimeoutMs, closeTimeoutMs: 2000 });
   } catch (e) {
     throw new CliError("connect", `cannot reach the host of session '${session}' (${where}): ${(e as Error).message}`);
   }
   return {
     remote,
     where,
+    label: where === "local" ? "this machine" : where,
     cwd: loc.cwd,
     close: () => remote.close(),
     resolve(path) {

@@ -7,7 +7,7 @@ import { FileSync } from "../../tools/builtins.js";
 import { downloadFile } from "../../tools/transfer.js";
 import { downloadTree } from "../../tools/transfer-tree.js";
 
-const USAGE = "pysh get [--json] [--force] [--via PREFIX] <session> REMOTE [LOCAL]";
+const USAGE = "pysh get [--json] [--force] [--timeout SECONDS] [--via PREFIX] <session> REMOTE [LOCAL]";
 
 export const HELP = `usage: ${USAGE}
 
@@ -24,17 +24,20 @@ A file is never written over a directory, nor a directory over a file, unless --
 which removes what is in the way first. A listing from the remote that names paths outside
 LOCAL, or through a symlink, is refused.
   --force         replace a directory with a file, or a file with a directory
+  --timeout S     give up after S seconds (exit 124): what was copied stays, and running
+                  the same copy again finishes it (a file cut short may leave a temp file
+                  .NAME.*.pythond-sync beside its target)
   --via PREFIX    reach the host through this command (e.g. "ssh web01") instead of the way
                   the daemon reports; needed when the daemon is remote (PYTHOND_HOST)
   --json          print {ok, session, where, source, target, files, changed, size,
                   transferred, reused, calls} (errors as {"error": {type, message}})
-On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage.`;
+On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage, 124 timeout.`;
 
 export const get = copyVerb("get", USAGE, HELP, async (host, from, to) => {
   const src = host.resolve(from);
   const [[, kind, mode]] = await host.remote.call(FileSync.probe, [src]);
-  if (kind === "missing") throw new CliError("not_found", `${src}: no such file or directory on ${host.where}`);
-  if (kind !== "file" && kind !== "dir") throw new CliError("unsupported", `${src}: not a regular file or directory on ${host.where}`);
+  if (kind === "missing") throw new CliError("not_found", `${src}: no such file or directory on ${host.label}`);
+  if (kind !== "file" && kind !== "dir") throw new CliError("unsupported", `${src}: not a regular file or directory on ${host.label}`);
   const name = posix.basename(src);
   const into = to !== undefined && namesDirectory(to);
   if (!name && (to === undefined || into)) throw new UsageError(`pysh get: ${from} has no name: give LOCAL, the name of the copy`, USAGE);

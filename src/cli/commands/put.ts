@@ -7,7 +7,7 @@ import { FileSync } from "../../tools/builtins.js";
 import { uploadFile } from "../../tools/transfer.js";
 import { uploadTree } from "../../tools/transfer-tree.js";
 
-const USAGE = "pysh put [--json] [--force] [--via PREFIX] <session> LOCAL [REMOTE]";
+const USAGE = "pysh put [--json] [--force] [--timeout SECONDS] [--via PREFIX] <session> LOCAL [REMOTE]";
 
 export const HELP = `usage: ${USAGE}
 
@@ -23,11 +23,14 @@ tree are copied as links (LOCAL itself is followed); sockets and FIFOs are skipp
 is deleted that LOCAL lacks. A file is never written over a directory, nor a directory over
 a file, unless --force, which removes what is in the way first.
   --force         replace a directory with a file, or a file with a directory
+  --timeout S     give up after S seconds (exit 124): what was copied stays, and running
+                  the same copy again finishes it (a file cut short may leave a temp file
+                  .NAME.*.pythond-sync beside its target)
   --via PREFIX    reach the host through this command (e.g. "ssh web01") instead of the way
                   the daemon reports; needed when the daemon is remote (PYTHOND_HOST)
   --json          print {ok, session, where, source, target, files, changed, size,
                   transferred, reused, calls} (errors as {"error": {type, message}})
-On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage.`;
+On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage, 124 timeout.`;
 
 export const put = copyVerb("put", USAGE, HELP, async (host, from, to) => {
   const local = resolve(from);
@@ -42,9 +45,9 @@ export const put = copyVerb("put", USAGE, HELP, async (host, from, to) => {
   const [[, kind], [, parentKind]] = await host.remote.call(FileSync.probe, [dest, posix.dirname(dest)]);
   let target = dest;
   if (into || (st.isFile() && kind === "dir")) {
-    if (kind !== "dir") throw new CliError("not_found", `${dest}: no such directory on ${host.where}`);
+    if (kind !== "dir") throw new CliError("not_found", `${dest}: no such directory on ${host.label}`);
     target = posix.join(dest, name);
-  } else if (parentKind !== "dir") throw new CliError("not_found", `${posix.dirname(dest)}: no such directory on ${host.where}`);
+  } else if (parentKind !== "dir") throw new CliError("not_found", `${posix.dirname(dest)}: no such directory on ${host.label}`);
   return {
     source: from,
     target,

@@ -28,6 +28,8 @@ function viaOf(s: SessionHandle): string[] | undefined {
 
 export async function locate(_ctx: DaemonContext, p: { s: SessionHandle }): Promise<Location> {
   const s = p.s;
+  // Its host may still be there, but the copy would land in a session that is not.
+  if (s.isDead()) throw new DaemonError("session_dead", `session '${s.name}' dead (${s.deathReason || "ended"}) -- pysh restart ${s.name} starts it again`);
   const via = s.where === "local" ? [] : viaOf(s);
   if (!via) throw new DaemonError("unsupported", `session '${s.name}' runs ${s.where}, behind another daemon: copy files through that daemon`);
   let cwd: string | null = s.info.cwd ?? null;
