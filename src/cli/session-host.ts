@@ -63,7 +63,9 @@ export async function openSessionHost(client: Client, session: string, via?: { t
   }
   let remote: Remote;
   try {
-    remote = await Remote.spawn([...prefix, loc.python], { startTimeoutMs, closeTimeoutMs: 2000 });
+    // As a session's agent: never the daemon's token in its environment.
+    const { PYTHOND_TOKEN: _token, ...env } = process.env;
+    remote = await Remote.spawn([...prefix, loc.python], { startTimeoutMs, closeTimeoutMs: 2000, env });
   } catch (e) {
     throw new CliError("connect", `cannot reach the host of session '${session}' (${where}): ${(e as Error).message}`);
   }

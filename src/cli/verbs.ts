@@ -21,8 +21,8 @@ usage: pysh <verb> [options] <session> ...
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
   attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
-  put <session> LOCAL [REMOTE]  copy a file or tree to the session's host (--force)
-  get <session> REMOTE [LOCAL]  copy a file or tree from the session's host (--force)
+  put <session> LOCAL [REMOTE] copy a file or tree to the session's host
+  get <session> REMOTE [LOCAL] copy a file or tree from the session's host
 Options may come anywhere ("--" ends them), except after the session name of run, fire
 and fork, where the code begins. --json (every verb but attach) prints JSON, errors too.
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
