@@ -142,6 +142,13 @@ test("files go into directories; conflicts are refused without --force; missing 
   assert.equal(forced.code, 0, JSON.stringify(forced));
   assert.equal(readFileSync(join(host, "blocked", "note.txt"), "utf8"), "note\n");
 
+  // A symlink where the file goes is replaced by the file, never written through.
+  writeFileSync(join(host, "real.txt"), "real\n");
+  symlinkSync("real.txt", join(host, "alias.txt"));
+  assert.equal((await json(d, "put", "--json", "w", file, "alias.txt")).target, join(host, "alias.txt"));
+  assert.ok(lstatSync(join(host, "alias.txt")).isFile(), "the link became the file");
+  assert.equal(readFileSync(join(host, "real.txt"), "utf8"), "real\n", "what it pointed to is untouched");
+
   // A directory where a file is (the root, or inside the tree): refused before anything changes.
   writeFileSync(join(host, "plain"), "p");
   const text = await d.pysh("put", "w", join(local, "dir"), "plain");

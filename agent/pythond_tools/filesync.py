@@ -74,10 +74,14 @@ def _pread_into(fd, view, offset):
 
 class FileSync(Tool):
     @staticmethod
-    def signature(path: str, block_size: int, quick: Optional[dict] = None) -> dict:
-        """quick = {"size", "mtime_ns"} of the source: if they match, answer "same" unhashed."""
+    def signature(path: str, block_size: int, quick: Optional[dict] = None, nofollow: bool = False) -> dict:
+        """quick = {"size", "mtime_ns"} of the source: if they match, answer "same" unhashed.
+        nofollow: a symlink at path is reported as {"type": "symlink"} (an upload replaces the
+        link itself), not as what it points to."""
         if not 0 < block_size <= MAX_BLOCK:
             raise ValueError("block_size must be in 1..%d" % MAX_BLOCK)
+        if nofollow and os.path.islink(path):
+            return {"exists": True, "type": "symlink", "mode": 0}
         try:
             st = os.stat(path)
         except FileNotFoundError:

@@ -40,7 +40,7 @@ export interface FileSystemApi {
 
 export interface RemoteSignature {
   exists: boolean;
-  type?: "file" | "other";
+  type?: "file" | "other" | "symlink";
   size?: number;
   mode?: number;
   mtime_ns?: bigint;
@@ -53,7 +53,7 @@ export interface RemoteSignature {
 export type PathKind = "missing" | "file" | "dir" | "symlink" | "other";
 
 export interface FileSyncApi {
-  signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null): RemoteSignature;
+  signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null, nofollow?: boolean): RemoteSignature;
   begin(path: string): string;
   apply(tmp: string, source: string, ops: unknown[]): number;
   commit(tmp: string, path: string, size: number, mode: number, mtimeNs?: bigint | null): boolean;

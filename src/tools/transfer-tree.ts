@@ -149,11 +149,11 @@ export async function downloadTree(remote: Remote, remotePath: string, local: st
         await unlink(l); // a link where the source has a file: replace the link, never write through it
         h = undefined;
       }
-      // Quick check: the size and modification time a previous download gave it (utimes takes
-      // seconds as a double and libuv cuts them to whole microseconds: within 2 µs is the same
-      // time), for a remote file not modified in the last moments.
-      const d = h && e.mtimeNs >= 0n ? h.mtimeNs - e.mtimeNs : undefined;
-      if (h?.isFile() && Number(h.size) === e.size && d !== undefined && d > -2000n && d < 2000n && now - e.mtimeNs > BigInt(RACY_MS) * 1_000_000n) {
+      // Quick check: the size and modification time a previous download gave it (to the
+      // microsecond: what utimes keeps, nsToSeconds), for a remote file not modified in the
+      // last moments.
+      const sameTime = e.mtimeNs >= 0n && h?.mtimeNs === (e.mtimeNs / 1000n) * 1000n;
+      if (h?.isFile() && Number(h.size) === e.size && sameTime && now - e.mtimeNs > BigInt(RACY_MS) * 1_000_000n) {
         if (Number(h.mode & 0o7777n) !== e.mode) {
           await chmod(l, e.mode);
           total.changed++;

@@ -1,11 +1,11 @@
 // upload/download of one file with block reuse (rsync-like, fixed blocks); trees are
-// transfer-tree.ts.
-// Both sides hash blocks (sha256) at the same time; only differing blocks travel, unchanged
-// blocks are copied remotely from the old file; a temp file beside the target is atomically
-// renamed over it; modes (and, on upload, modification times) are preserved. An unchanged file
-// costs one call; on upload a remote file with the local size and modification time counts as
-// unchanged without hashing (rsync's quick check) unless `checksum` is set or the local file
-// was modified in the last two seconds.
+// transfer-tree.ts. Both sides hash blocks (sha256) at the same time; only differing blocks
+// travel, unchanged blocks are copied remotely from the old file; a temp file beside the
+// target is atomically renamed over it (a symlink there is replaced, never written through);
+// modes and modification times are preserved. An unchanged file costs one call; on upload a
+// remote file with the local size and modification time counts as unchanged without hashing
+// (rsync's quick check) unless `checksum` is set or the local file was modified in the last
+// two seconds.
 import { createHash } from "node:crypto";
 import { open, lstat, rename, chmod, unlink, stat, rm, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -135,7 +135,7 @@ export async function uploadFile(remote: Remote, local: string, remotePath: stri
   const quick = opts.checksum || racy ? null : { size: Number(st.size), mtime_ns: mtimeNs };
   // The remote hashes while we hash; a quick-check match stops our hashing.
   let quickMatch = false;
-  const remoteSigP = remote.call(FileSync.signature, remotePath, bs, quick).then((sig) => {
+  const remoteSigP = remote.call(FileSync.signature, remotePath, bs, quick, true).then((sig) => {
     quickMatch = sig.same === true;
     return sig;
   });
@@ -145,6 +145,7 @@ export async function uploadFile(remote: Remote, local: string, remotePath: stri
   if (!mine) throw new Error(`${local}: no such file`);
   let theirs = await remoteSigP;
   res.size = mine.size;
+  if (theirs.type === "symlink") theirs = { exists: false }; // commit's rename replaces the link
   if (theirs.exists && theirs.type !== "file") {
     // A directory (or a device, a socket) is in the way: replaced only when asked.
     const kind = (await remote.call(FileSystem.stat, remotePath)).type;
@@ -306,9 +307,14 @@ export async function downloadFile(remote: Remote, remotePath: string, local: st
   return res;
 }
 
-/** A modification time in nanoseconds as utimes takes it (seconds; sub-microsecond digits are lost). */
+/**
+ * A modification time in nanoseconds as utimes takes it: seconds in a double, which libuv cuts
+ * to whole microseconds. Half a microsecond more than the time's own microsecond keeps the
+ * double's rounding (a quarter of a microsecond today) from cutting it to the one before, so
+ * the copy gets exactly the source's microsecond.
+ */
 export function nsToSeconds(ns: bigint | number | undefined): number {
   if (ns === undefined) return Date.now() / 1000;
-  const n = BigInt(ns);
-  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+  const us = BigInt(ns) / 1000n;
+  return Number(us / 1_000_000n) + (Number(us % 1_000_000n) + 0.5) / 1e6;
 }
