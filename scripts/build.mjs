@@ -31,6 +31,8 @@ await build({
     "wire-structured": "src/wire/structured.ts",
     // And test/legacy-grammar.test.mjs: pythond 0.4's command grammar.
     "legacy-grammar": "src/daemon/legacy-grammar.ts",
+    // And test/files-put-get.test.mjs: the check of a remote tree listing, fed garbage.
+    "tree-listing": "src/tools/tree-listing.ts",
   },
   outdir: "dist",
   splitting: true,
@@ -54,6 +56,9 @@ await build({
   // the lazily loaded builtins become require() calls made at the same moment.
   supported: { "dynamic-import": false },
 });
+// pysh put/get (src/cli/file-verbs.ts): the Tool SDK they run would add ~80 KB to pysh.cjs,
+// which every other verb would read; pysh requires this file only for those two verbs.
+await build({ ...common, format: "cjs", entryPoints: { "pysh-files": "src/cli/file-verbs.ts" }, outExtension: { ".js": ".cjs" }, outdir: "dist", banner: { js: 'const __pyshUrl = require("node:url").pathToFileURL(__filename).href;' }, define: { "import.meta.url": "__pyshUrl" } });
 // bin/pysh's loader of dist/pysh.cjs with a V8 code cache (src/cli/code-cache.ts).
 await build({ ...common, banner: {}, format: "cjs", entryPoints: { "code-cache": "src/cli/code-cache.ts" }, outExtension: { ".js": ".cjs" }, outdir: "dist" });
 // The web page (pyctl web): its browser code with xterm.js and the fit addon, and one

@@ -1,10 +1,10 @@
 // Built-in tools (Exec, FileSystem) and upload/download with block reuse, on a real agent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readlinkSync, openSync, writeSync, closeSync, utimesSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync, openSync, writeSync, closeSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { Remote, Exec, FileSystem, RemoteError } from "../dist/index.js";
+import { Remote, Exec, FileSystem, RemoteError, TransferConflictError } from "../dist/index.js";
 import { PYTHON, tempDir } from "./helpers/tools-env.mjs";
 
 const spawnRemote = async (t) => {
@@ -114,4 +114,56 @@ test("upload/download: block reuse, unchanged costs one call, modes preserved, t
   assert.equal(down.files, 2);
   assert.equal(readFileSync(join(dir, "tree3", "sub", "run.sh"), "utf8"), "#!/bin/sh\necho hi\n");
   assert.equal(statSync(join(dir, "tree3", "sub", "run.sh")).mode & 0o777, 0o755);
+});
+
+test("trees: an unchanged upload costs one call, download two; conflicts refused unless force; progress", async (t) => {
+  const r = await spawnRemote(t);
+  const dir = tempDir(t);
+  const tree = join(dir, "tree");
+  mkdirSync(join(tree, "a", "b"), { recursive: true });
+  for (const [i, p] of ["f1", "a/f2", "a/b/f3"].entries()) writeFileSync(join(tree, p), "x".repeat(1000 * (i + 1)));
+  symlinkSync("f1", join(tree, "l"));
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const p of ["f1", "a/f2", "a/b/f3"]) utimesSync(join(tree, p), hourAgo, hourAgo);
+  const seen = [];
+  const first = await r.upload(tree, join(dir, "up"), { onProgress: (p) => seen.push(p) });
+  assert.deepEqual([first.files, first.size, first.transferred], [3, 6000, 6000]);
+  assert.deepEqual(seen.at(-1), { files: 3, filesTotal: 3, bytes: 6000, bytesTotal: 6000 });
+  assert.ok(seen.some((p) => p.bytes < 6000), "progress comes before the end");
+  const again = await r.upload(tree, join(dir, "up"));
+  assert.deepEqual([again.changed, again.transferred, again.reused, again.calls], [0, 0, 6000, 1], "one plan call for the whole tree");
+  const down = await r.download(join(dir, "up"), join(dir, "down"));
+  assert.deepEqual([down.files, down.transferred], [3, 6000]);
+  assert.equal(statSync(join(dir, "down", "a", "b", "f3"), { bigint: true }).mtimeNs, statSync(join(tree, "a", "b", "f3"), { bigint: true }).mtimeNs, "download keeps modification times");
+  const reDown = await r.download(join(dir, "up"), join(dir, "down"));
+  assert.deepEqual([reDown.changed, reDown.transferred, reDown.calls], [0, 0, 2], "probe and listing");
+  // A directory where the source has a file: nothing is written, force replaces it.
+  rmSync(join(dir, "up", "a", "f2"));
+  mkdirSync(join(dir, "up", "a", "f2"));
+  writeFileSync(join(tree, "new"), "n");
+  await assert.rejects(r.upload(tree, join(dir, "up")), (e) => e instanceof RemoteError && e.type === "FileExistsError" && /refusing to replace .*up\/a\/f2 \(dir; the source has a file\)/.test(e.message));
+  assert.throws(() => statSync(join(dir, "up", "new")), /ENOENT/, "refused before anything changed");
+  await r.upload(tree, join(dir, "up"), { force: true });
+  assert.equal(readFileSync(join(dir, "up", "a", "f2"), "utf8"), "x".repeat(2000));
+  // The same on download, for a file where the local copy has a directory.
+  rmSync(join(dir, "down", "f1"));
+  mkdirSync(join(dir, "down", "f1"));
+  await assert.rejects(r.download(join(dir, "up"), join(dir, "down")), (e) => e instanceof TransferConflictError && /down\/f1 \(a directory; the source has a file\)/.test(e.message));
+  await r.download(join(dir, "up"), join(dir, "down"), { force: true });
+  assert.equal(readFileSync(join(dir, "down", "f1"), "utf8"), "x".repeat(1000));
+  // A single file onto a directory, both ways.
+  await assert.rejects(r.upload(join(tree, "f1"), join(dir, "up", "a")), (e) => e instanceof TransferConflictError && /up\/a \(a directory\) with a file/.test(e.message));
+  await assert.rejects(r.download(join(dir, "up", "f1"), join(dir, "down", "a")), TransferConflictError);
+});
+
+test("download never writes through a symlink in the local copy (a directory there is a link elsewhere)", async (t) => {
+  const r = await spawnRemote(t);
+  const dir = tempDir(t);
+  mkdirSync(join(dir, "src", "a"), { recursive: true });
+  writeFileSync(join(dir, "src", "a", "f"), "from the remote");
+  mkdirSync(join(dir, "dst"));
+  mkdirSync(join(dir, "elsewhere"));
+  symlinkSync(join(dir, "elsewhere"), join(dir, "dst", "a"));
+  await assert.rejects(r.download(join(dir, "src"), join(dir, "dst")), /refusing to replace .*dst\/a \(not a directory; the source has a dir\)/);
+  assert.throws(() => statSync(join(dir, "elsewhere", "f")), /ENOENT/, "nothing was written through the link");
 });

@@ -277,7 +277,7 @@ class Session:
             "state": "running" if running else "idle", "running": running, "queued": queued,
             "vars": len(public_names(self.ns)), "cells": len(self.cells.cells),
             "evicted": self.cells.evicted, "pid": os.getpid(), "last_activity": self.last_activity,
-            "memory": _rss_bytes(),
+            "memory": _rss_bytes(), "cwd": _cwd(),
         }, ()
 
     def op_vars(self, header, blobs, reply_to):
@@ -499,6 +499,14 @@ def _rss_bytes():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cwd():
+    """The working directory cells see now (relative paths of pysh put/get start there)."""
+    try:
+        return os.getcwd()
+    except OSError:  # removed under us
         return None
 
 

@@ -74,10 +74,14 @@ def _pread_into(fd, view, offset):
 
 class FileSync(Tool):
     @staticmethod
-    def signature(path: str, block_size: int, quick: Optional[dict] = None) -> dict:
-        """quick = {"size", "mtime_ns"} of the source: if they match, answer "same" unhashed."""
+    def signature(path: str, block_size: int, quick: Optional[dict] = None, nofollow: bool = False) -> dict:
+        """quick = {"size", "mtime_ns"} of the source: if they match, answer "same" unhashed.
+        nofollow: a symlink at path is reported as {"type": "symlink"} (an upload replaces the
+        link itself), not as what it points to."""
         if not 0 < block_size <= MAX_BLOCK:
             raise ValueError("block_size must be in 1..%d" % MAX_BLOCK)
+        if nofollow and os.path.islink(path):
+            return {"exists": True, "type": "symlink", "mode": 0}
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -166,7 +170,7 @@ class FileSync(Tool):
 
     @staticmethod
     def tree(path: str) -> List[list]:
-        """[relative path, "dir"|"file"|"symlink", mode, size or link target] for a directory, sorted."""
+        """[relative path, "dir"|"file"|"symlink", mode, size or link target(, mtime_ns of a file)], sorted."""
         out = []
         for dirpath, dirnames, filenames in os.walk(path):
             dirnames.sort()
@@ -179,7 +183,7 @@ class FileSync(Tool):
                 elif _stat.S_ISDIR(st.st_mode):
                     out.append([rel, "dir", _stat.S_IMODE(st.st_mode), 0])
                 elif _stat.S_ISREG(st.st_mode):
-                    out.append([rel, "file", _stat.S_IMODE(st.st_mode), st.st_size])
+                    out.append([rel, "file", _stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime_ns])
         return out
 
     @staticmethod
@@ -200,3 +204,116 @@ class FileSync(Tool):
             pass
         os.symlink(target, path)
         return True
+
+    # -- trees in a few calls ------------------------------------------------------------
+
+    @staticmethod
+    def probe(paths: List[str]) -> List[list]:
+        """[own type (lstat), followed type (stat), followed mode] per path; a type is one of
+        "missing", "file", "dir", "symlink", "other"."""
+        out = []
+        for p in paths:
+            try:
+                mode = _stat.S_IMODE(os.stat(p).st_mode)
+            except OSError:
+                mode = 0
+            out.append([_kind(p, os.lstat), _kind(p, os.stat), mode])
+        return out
+
+    @staticmethod
+    def plan_tree(root: str, mode: int, entries: List[list], force: bool = False) -> dict:
+        """Make a tree's directories and symlinks under root and say which files must travel.
+
+        entries, parents before children: ["d", rel, mode] | ["l", rel, target] |
+        ["f", rel, mode, size, mtime_ns or None]. A file of the source's size and modification
+        time (when given) counts as unchanged (rsync's quick check), its mode set if it differs.
+        A directory where the source has a non-directory, or the reverse, is a conflict: refused
+        before anything changes unless force, which removes what is in the way. Returns
+        {"todo": [rel of files to transfer], "changed": number of entries changed here}.
+        """
+        conflicts = []
+        root_kind = _kind(root, os.stat)  # the root may be a link to a directory
+        if root_kind not in ("missing", "dir"):
+            conflicts.append("%s (%s; the source is a directory)" % (root, root_kind))
+        for e in entries:
+            rel = e[1]
+            if not rel or os.path.isabs(rel) or ".." in rel.split("/"):
+                raise ValueError("%r: not a path inside the tree" % (rel,))
+            have = _kind(os.path.join(root, rel), os.lstat)
+            if have != "missing" and (have == "dir") != (e[0] == "d"):
+                conflicts.append("%s (%s; the source has a %s)" % (os.path.join(root, rel), have, _KINDS[e[0]]))
+        if conflicts and not force:
+            more = " and %d more" % (len(conflicts) - 3) if len(conflicts) > 3 else ""
+            raise FileExistsError("refusing to replace %s%s" % (", ".join(conflicts[:3]), more))
+        changed = 0
+        if root_kind not in ("missing", "dir"):
+            _remove(root)
+            root_kind = "missing"
+        if root_kind == "missing":
+            os.makedirs(root)
+            os.chmod(root, mode)
+            changed += 1
+        else:
+            changed += _chmod_if(root, mode)
+        todo = []
+        for e in entries:
+            path = os.path.join(root, e[1])
+            have = _kind(path, os.lstat)
+            if have != "missing" and (have == "dir") != (e[0] == "d"):
+                _remove(path)
+                have = "missing"
+            if e[0] == "d":
+                changed += _mkdir_or_chmod(path, e[2], have == "missing")
+            elif e[0] == "l":
+                changed += FileSync.symlink(e[2], path)
+            else:
+                if have == "symlink":
+                    os.unlink(path)  # a link where the source has a file: replace the link, never write through it
+                    have = "missing"
+                st = os.lstat(path) if have == "file" else None
+                if st is not None and e[4] is not None and st.st_size == e[3] and st.st_mtime_ns == e[4]:
+                    changed += _chmod_if(path, e[2])
+                else:
+                    todo.append(e[1])
+        return {"todo": todo, "changed": changed}
+
+
+_KINDS = {"d": "directory", "l": "symlink", "f": "file"}
+
+
+def _kind(path, stat_fn):
+    try:
+        m = stat_fn(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except NotADirectoryError:  # a parent is a file
+        return "missing"
+    if _stat.S_ISLNK(m):
+        return "symlink"
+    if _stat.S_ISDIR(m):
+        return "dir"
+    return "file" if _stat.S_ISREG(m) else "other"
+
+
+def _mkdir_or_chmod(path, mode, missing):
+    if missing:
+        os.mkdir(path)
+        os.chmod(path, mode)  # not mkdir's mode: the umask would narrow it
+        return 1
+    return _chmod_if(path, mode)
+
+
+def _chmod_if(path, mode):
+    if _stat.S_IMODE(os.lstat(path).st_mode) == mode:
+        return 0
+    os.chmod(path, mode)
+    return 1
+
+
+def _remove(path):
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)

@@ -21,6 +21,8 @@ usage: pysh <verb> [options] <session> ...
   kill <session>             end a session
   restart <session>          fresh interpreter, same settings (--replay)
   attach [session]           interactive Python prompt in the session (Ctrl-] detaches)
+  put <session> LOCAL [REMOTE] copy a file or tree to the session's host
+  get <session> REMOTE [LOCAL] copy a file or tree from the session's host
 Options may come anywhere ("--" ends them), except after the session name of run, fire
 and fork, where the code begins. --json (every verb but attach) prints JSON, errors too.
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
@@ -45,7 +47,14 @@ export const verbs: Record<string, () => Promise<Command>> = {
   cells: async () => (await import("./commands/session-query.js")).cells,
   attach: async () => (await import("./commands/attach.js")).attach,
   output: async () => (await import("./commands/output.js")).output,
+  put: async () => fileVerbs().put,
+  get: async () => fileVerbs().get,
 };
+
+/** put and get: from their own bundle beside dist/pysh.cjs (scripts/build.mjs says why). */
+function fileVerbs(): typeof import("./file-verbs.js") {
+  return require(require("node:path").join(__dirname, "pysh-files.cjs"));
+}
 
 export async function dispatch(argv: string[], table: Record<string, () => Promise<Command>>, help: string): Promise<number> {
   const [verb, ...rest] = argv;

@@ -30,6 +30,7 @@ import { int } from "./ops/int.js";
 import { kill } from "./ops/kill.js";
 import { stop } from "./ops/stop.js";
 import { restart } from "./ops/restart.js";
+import { locate } from "./ops/locate.js";
 import { attach, type Terminal, type TerminalInput } from "./ops/attach.js";
 
 /** A client that lets this much output pile up unread is dropped; its cells keep running. */
@@ -161,6 +162,7 @@ const verbs: Record<string, (c: Call) => Promise<unknown>> = {
   },
   cells: (c) => cells(c.ctx, { s: session(c) }),
   status: (c) => status(c.ctx, { s: session(c) }),
+  locate: (c) => locate(c.ctx, { s: session(c) }),
   vars: (c) => vars(c.ctx, { s: session(c), reprs: c.req.reprs === true }),
   complete: (c) => {
     const s = session(c);

@@ -40,7 +40,7 @@ export interface FileSystemApi {
 
 export interface RemoteSignature {
   exists: boolean;
-  type?: "file" | "other";
+  type?: "file" | "other" | "symlink";
   size?: number;
   mode?: number;
   mtime_ns?: bigint;
@@ -49,8 +49,11 @@ export interface RemoteSignature {
   blocks?: string[];
 }
 
+/** What FileSync.probe says a path is (the path itself, then what a symlink points to). */
+export type PathKind = "missing" | "file" | "dir" | "symlink" | "other";
+
 export interface FileSyncApi {
-  signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null): RemoteSignature;
+  signature(path: string, blockSize: number, quick?: { size: number; mtime_ns: bigint } | null, nofollow?: boolean): RemoteSignature;
   begin(path: string): string;
   apply(tmp: string, source: string, ops: unknown[]): number;
   commit(tmp: string, path: string, size: number, mode: number, mtimeNs?: bigint | null): boolean;
@@ -58,7 +61,9 @@ export interface FileSyncApi {
   abort(tmp: string): boolean;
   chmod(path: string, mode: number): boolean;
   read(path: string, ranges: [number, number][]): Uint8Array[];
-  tree(path: string): [string, "dir" | "file" | "symlink", number, number | string][];
+  tree(path: string): unknown;
+  probe(paths: string[]): [PathKind, PathKind, number][];
+  plan_tree(root: string, mode: number, entries: unknown[], force?: boolean): { todo: string[]; changed: number };
   mkdir(path: string, mode: number): boolean;
   symlink(target: string, path: string): boolean;
 }

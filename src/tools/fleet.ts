@@ -4,6 +4,9 @@ import { RemoteError } from "./errors.js";
 import type { MethodRef } from "./load-tool.js";
 import { Remote, type RemoteOptions } from "./remote.js";
 import type { AnyFn, CallOptions, ResultOf } from "./call-types.js";
+import { mapLimit } from "../util/map-limit.js";
+
+export { mapLimit };
 
 
 export type HostResult<T> =
@@ -22,20 +25,6 @@ export interface FleetOptions {
 export interface FleetCallOptions extends Omit<CallOptions, "deadlineMs"> {
   concurrency?: number;
   deadlineMs?: number;
-}
-
-/** Run fn over items with at most `limit` running at once; results keep the input order. */
-export async function mapLimit<I, O>(items: readonly I[], limit: number, fn: (item: I) => Promise<O>): Promise<O[]> {
-  const out = new Array<O>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number | undefined, host: string): Promise<T> {

@@ -6,5 +6,6 @@ export { RemoteError, RemoteClosedError, CodecError } from "./errors.js";
 export { encodeValue, decodeValue } from "./codec.js";
 export { Fleet, mapLimit, type FleetOptions, type FleetCallOptions, type HostResult } from "./fleet.js";
 export { Exec, FileSystem, FileSync, type ExecApi, type ExecResult, type FileSystemApi, type FileStat, type FileSyncApi } from "./builtins.js";
-export { upload, download, uploadFile, downloadFile, type TransferOptions, type TransferResult } from "./transfer.js";
+export { uploadFile, downloadFile, TransferConflictError, type TransferOptions, type TransferResult, type TransferProgress } from "./transfer.js";
+export { upload, download, uploadTree, downloadTree } from "./transfer-tree.js";
 export { generateToolTypes } from "./types-gen.js";

@@ -12,7 +12,8 @@ import { decodeValue, encodeValue } from "./codec.js";
 import { RemoteClosedError, RemoteError } from "./errors.js";
 import type { MethodRef, ToolDef } from "./load-tool.js";
 import { RemoteStream } from "./stream.js";
-import { download, upload, type TransferOptions, type TransferResult } from "./transfer.js";
+import { download, upload } from "./transfer-tree.js";
+import type { TransferOptions, TransferResult } from "./transfer.js";
 import type { AnyFn, CallOptions, ItemOf, ResultOf } from "./call-types.js";
 
 export type { CallOptions, ItemOf, ResultOf } from "./call-types.js";

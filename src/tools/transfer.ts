@@ -1,14 +1,15 @@
-// upload/download of files and directory trees with block reuse (rsync-like, fixed blocks).
-// Both sides hash blocks (sha256) at the same time; only differing blocks travel, unchanged
-// blocks are copied remotely from the old file; a temp file beside the target is atomically
-// renamed over it; modes (and, on upload, modification times) are preserved. An unchanged file
-// costs one call; on upload a remote file with the local size and modification time counts as
-// unchanged without hashing (rsync's quick check) unless `checksum` is set or the local file
-// was modified in the last two seconds.
+// upload/download of one file with block reuse (rsync-like, fixed blocks); trees are
+// transfer-tree.ts. Both sides hash blocks (sha256) at the same time; only differing blocks
+// travel, unchanged blocks are copied remotely from the old file; a temp file beside the
+// target is atomically renamed over it (a symlink there is replaced, never written through);
+// modes and modification times are preserved. An unchanged file costs one call; on upload a
+// remote file with the local size and modification time counts as unchanged without hashing
+// (rsync's quick check) unless `checksum` is set or the local file was modified in the last
+// two seconds.
 import { createHash } from "node:crypto";
-import { open, lstat, mkdir, readdir, readlink, rename, chmod, symlink, unlink, stat } from "node:fs/promises";
+import { open, lstat, rename, chmod, unlink, stat, rm, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { FileSync } from "./builtins.js";
+import { FileSync, FileSystem } from "./builtins.js";
 import type { ToolCaller } from "./call-types.js";
 
 export interface TransferOptions {
@@ -21,10 +22,46 @@ export interface TransferOptions {
   checksum?: boolean;
   /** Files transferred at once for trees (default 4). */
   concurrency?: number;
+  /**
+   * Replace what is in the way: a directory where a file goes, or (in a tree) a file where a
+   * directory goes. Without it such a transfer is refused before anything changes.
+   */
+  force?: boolean;
+  /** Called as bytes are sent, reused or checked, and as files finish (totals known up front). */
+  onProgress?: (p: TransferProgress) => void;
+}
+
+export interface TransferProgress {
+  files: number;
+  filesTotal: number;
+  /** Bytes dealt with so far: sent, reused or found unchanged. */
+  bytes: number;
+  bytesTotal: number;
+}
+
+/** Progress of one transfer, reported through TransferOptions.onProgress. */
+export class Tracker {
+  readonly p: TransferProgress = { files: 0, filesTotal: 0, bytes: 0, bytesTotal: 0 };
+  constructor(private readonly report?: (p: TransferProgress) => void) {}
+  total(files: number, bytes: number): void {
+    this.p.filesTotal += files;
+    this.p.bytesTotal += bytes;
+    this.report?.({ ...this.p });
+  }
+  advance(bytes: number, files = 0): void {
+    this.p.bytes += bytes;
+    this.p.files += files;
+    this.report?.({ ...this.p });
+  }
+}
+
+/** A transfer refused because something of another kind is in the way (force replaces it). */
+export class TransferConflictError extends Error {
+  override name = "TransferConflictError";
 }
 
 export interface TransferResult {
-  /** Files whose content or mode changed. */
+  /** Entries created or changed: files (content or mode), and in trees directories and symlinks. */
   changed: number;
   files: number;
   /** Total bytes of the files. */
@@ -37,9 +74,9 @@ export interface TransferResult {
   calls: number;
 }
 
-const DEFAULT_BLOCK = 4 * 1024 * 1024;
+export const DEFAULT_BLOCK = 4 * 1024 * 1024;
 const BATCH_BYTES = 8 * 1024 * 1024;
-const RACY_MS = 2000;
+export const RACY_MS = 2000;
 
 interface LocalSig {
   size: number;
@@ -70,16 +107,16 @@ async function localSignature(path: string, blockSize: number, stop: () => boole
   }
 }
 
-function empty(): TransferResult {
+export function empty(): TransferResult {
   return { changed: 0, files: 0, size: 0, transferred: 0, reused: 0, calls: 0 };
 }
 
-function add(a: TransferResult, b: TransferResult): void {
+export function add(a: TransferResult, b: TransferResult): void {
   for (const k of Object.keys(a) as (keyof TransferResult)[]) a[k] += b[k];
 }
 
 /** Upload one file. */
-export async function uploadFile(remote: ToolCaller, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+export async function uploadFile(remote: ToolCaller, local: string, remotePath: string, opts: TransferOptions = {}, tracker?: Tracker): Promise<TransferResult> {
   const bs = opts.blockSize ?? DEFAULT_BLOCK;
   const res = empty();
   res.files = 1;
@@ -90,6 +127,7 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`${local}: no such file`);
     throw e;
   }
+  if (!tracker) (tracker = new Tracker(opts.onProgress)).total(1, Number(st.size));
   const mtimeNs = st.mtimeNs;
   // A file modified in the last moments may change again within the same clock tick without
   // its time changing ("racily clean", as git calls it): hash it.
@@ -97,7 +135,7 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
   const quick = opts.checksum || racy ? null : { size: Number(st.size), mtime_ns: mtimeNs };
   // The remote hashes while we hash; a quick-check match stops our hashing.
   let quickMatch = false;
-  const remoteSigP = remote.call(FileSync.signature, remotePath, bs, quick).then((sig) => {
+  const remoteSigP = remote.call(FileSync.signature, remotePath, bs, quick, true).then((sig) => {
     quickMatch = sig.same === true;
     return sig;
   });
@@ -105,8 +143,20 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
   res.calls++;
   const mine = await localSignature(local, bs, () => quickMatch);
   if (!mine) throw new Error(`${local}: no such file`);
-  const theirs = await remoteSigP;
+  let theirs = await remoteSigP;
   res.size = mine.size;
+  if (theirs.type === "symlink") theirs = { exists: false }; // commit's rename replaces the link
+  if (theirs.exists && theirs.type !== "file") {
+    // A directory (or a device, a socket) is in the way: replaced only when asked.
+    const kind = (await remote.call(FileSystem.stat, remotePath)).type;
+    res.calls++;
+    if (kind === "dir" && !opts.force) throw new TransferConflictError(`refusing to replace ${remotePath} (a directory) with a file`);
+    if (kind === "dir") {
+      await remote.call(FileSystem.absent, remotePath, true);
+      res.calls++;
+    }
+    theirs = { exists: false };
+  }
   const same =
     theirs.same === true ||
     (theirs.exists && theirs.type === "file" && theirs.size === mine.size && theirs.blocks!.length === mine.blocks.length &&
@@ -119,6 +169,7 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
       res.calls++;
       if (theirs.mode !== mine.mode) res.changed = 1;
     }
+    tracker.advance(mine.size, 1);
     return res;
   }
   const reuse = theirs.exists && theirs.type === "file" ? theirs.blocks! : [];
@@ -150,6 +201,7 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
         batch += len;
         res.transferred += len;
       }
+      tracker.advance(len);
       if (batch >= BATCH_BYTES || ops.length >= 256) await flush();
     }
     await flush();
@@ -157,6 +209,7 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
     await remote.call(FileSync.commit, tmp, remotePath, mine.size, mine.mode, mtimeNs);
     res.calls++;
     res.changed = 1;
+    tracker.advance(0, 1);
   } catch (e) {
     await remote.call(FileSync.abort, tmp).catch(() => {});
     throw e;
@@ -166,18 +219,29 @@ export async function uploadFile(remote: ToolCaller, local: string, remotePath: 
   return res;
 }
 
-/** Download one file: only blocks that differ from the local copy travel. */
-export async function downloadFile(remote: ToolCaller, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
+/**
+ * Download one file: only blocks that differ from the local copy travel. The copy gets the
+ * remote file's mode and modification time; a symlink in its place is replaced, never
+ * written through.
+ */
+export async function downloadFile(remote: ToolCaller, remotePath: string, local: string, opts: TransferOptions = {}, tracker?: Tracker): Promise<TransferResult> {
   const bs = opts.blockSize ?? DEFAULT_BLOCK;
   const res = empty();
   res.files = 1;
   const theirsP = remote.call(FileSync.signature, remotePath, bs);
   theirsP.catch(() => {});
   res.calls++;
-  const mine = await localSignature(local, bs);
+  const here = await lstat(local).catch(() => undefined);
+  if (here?.isDirectory()) {
+    await theirsP.catch(() => {});
+    if (!opts.force) throw new TransferConflictError(`refusing to replace ${local} (a directory) with a file`);
+    await rm(local, { recursive: true, force: true });
+  }
+  const mine = here?.isFile() ? await localSignature(local, bs) : null;
   const theirs = await theirsP;
   if (!theirs.exists || theirs.type !== "file") throw new Error(`${remotePath}: not a regular file on the remote`);
   res.size = theirs.size!;
+  if (!tracker) (tracker = new Tracker(opts.onProgress)).total(1, res.size);
   const blocks = theirs.blocks!;
   if (mine && mine.size === theirs.size && mine.blocks.every((h, i) => h === blocks[i])) {
     res.reused = mine.size;
@@ -185,6 +249,8 @@ export async function downloadFile(remote: ToolCaller, remotePath: string, local
       await chmod(local, theirs.mode!);
       res.changed = 1;
     }
+    await utimes(local, new Date(), nsToSeconds(theirs.mtime_ns));
+    tracker.advance(mine.size, 1);
     return res;
   }
   const tmp = join(dirname(local), `.${basename(local)}.${process.pid}.${Date.now()}.pythond-sync`);
@@ -200,7 +266,12 @@ export async function downloadFile(remote: ToolCaller, remotePath: string, local
       batch = 0;
       const datas = await remote.call(FileSync.read, remotePath, rs);
       res.calls++;
-      for (let k = 0; k < rs.length; k++) await out.write(datas[k], 0, datas[k].length, rs[k][0]);
+      for (let k = 0; k < rs.length; k++) {
+        // The file shrank on the remote meanwhile: what we would write is not the file.
+        if (!(datas[k] instanceof Uint8Array) || datas[k].length !== rs[k][1]) throw new Error(`${remotePath} changed on the remote while it was copied`);
+        await out.write(datas[k], 0, datas[k].length, rs[k][0]);
+        tracker.advance(rs[k][1]);
+      }
     };
     for (let i = 0; i < blocks.length; i++) {
       const off = i * bs;
@@ -210,6 +281,7 @@ export async function downloadFile(remote: ToolCaller, remotePath: string, local
         await old.read(buf, 0, len, off);
         await out.write(buf, 0, len, off);
         res.reused += len;
+        tracker.advance(len);
       } else {
         ranges.push([off, len]);
         batch += len;
@@ -220,9 +292,11 @@ export async function downloadFile(remote: ToolCaller, remotePath: string, local
     await fetch();
     await out.truncate(theirs.size!);
     await out.chmod(theirs.mode!);
+    await out.utimes(new Date(), nsToSeconds(theirs.mtime_ns));
     await out.close();
     await rename(tmp, local);
     res.changed = 1;
+    tracker.advance(0, 1);
   } catch (e) {
     await out.close().catch(() => {});
     await unlink(tmp).catch(() => {});
@@ -233,59 +307,14 @@ export async function downloadFile(remote: ToolCaller, remotePath: string, local
   return res;
 }
 
-async function mapLimit<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-      while (i < items.length) await fn(items[i++]);
-    }),
-  );
-}
-
-/** Upload a file or a directory tree (symlinks copied as links, modes preserved). */
-export async function upload(remote: ToolCaller, local: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  const st = await lstat(local);
-  if (!st.isDirectory()) return uploadFile(remote, local, remotePath, opts);
-  const total = empty();
-  const files: [string, string][] = [];
-  const walk = async (dir: string, rdir: string) => {
-    const mode = (await stat(dir)).mode & 0o7777;
-    await remote.call(FileSync.mkdir, rdir, mode);
-    total.calls++;
-    for (const ent of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const l = join(dir, ent.name);
-      const r = `${rdir}/${ent.name}`;
-      if (ent.isDirectory()) await walk(l, r);
-      else if (ent.isSymbolicLink()) {
-        await remote.call(FileSync.symlink, await readlink(l), r);
-        total.calls++;
-      } else if (ent.isFile()) files.push([l, r]);
-    }
-  };
-  await walk(local, remotePath);
-  await mapLimit(files, opts.concurrency ?? 4, async ([l, r]) => add(total, await uploadFile(remote, l, r, opts)));
-  return total;
-}
-
-/** Download a file or a directory tree. */
-export async function download(remote: ToolCaller, remotePath: string, local: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  const st = await remote.call(FileSync.signature, remotePath, opts.blockSize ?? DEFAULT_BLOCK);
-  if (st.exists && st.type === "file") return downloadFile(remote, remotePath, local, opts);
-  const total = empty();
-  const entries = await remote.call(FileSync.tree, remotePath);
-  total.calls += 2;
-  await mkdir(local, { recursive: true });
-  const files: [string, string][] = [];
-  for (const [rel, kind, mode, extra] of entries) {
-    const l = join(local, rel);
-    if (kind === "dir") {
-      await mkdir(l, { recursive: true });
-      await chmod(l, mode);
-    } else if (kind === "symlink") {
-      await unlink(l).catch(() => {});
-      await symlink(String(extra), l);
-    } else files.push([`${remotePath}/${rel}`, l]);
-  }
-  await mapLimit(files, opts.concurrency ?? 4, async ([r, l]) => add(total, await downloadFile(remote, r, l, opts)));
-  return total;
+/**
+ * A modification time in nanoseconds as utimes takes it: seconds in a double, which libuv cuts
+ * to whole microseconds. Half a microsecond more than the time's own microsecond keeps the
+ * double's rounding (a quarter of a microsecond today) from cutting it to the one before, so
+ * the copy gets exactly the source's microsecond.
+ */
+export function nsToSeconds(ns: bigint | number | undefined): number {
+  if (ns === undefined) return Date.now() / 1000;
+  const us = BigInt(ns) / 1000n;
+  return Number(us / 1_000_000n) + (Number(us % 1_000_000n) + 0.5) / 1e6;
 }
