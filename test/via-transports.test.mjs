@@ -156,8 +156,12 @@ test("more output during a drop than the agent keeps for resending: the run says
   const { d, via } = await viaSetup(t, { sshd: false });
   const info = json(await d.pysh("new", "w", "--via", `${via} PYTHOND_RESEND_BYTES=4096`, "--python", python.path, "--json"));
   // About 1 MB/s: any re-join takes long enough for more than 4 KiB to be written meanwhile.
-  const run = d.pysh("run", "w", `import time\nfor i in range(1000):\n    print(i, 'x' * 2000, flush=True)\n    time.sleep(0.002)`);
-  await sleep(600);
+  // The link is cut once the cell is writing (a fixed pause could end before a loaded machine
+  // even started the cell: then the re-join came first and nothing overflowed).
+  const started = join(d.dir, "writing");
+  const run = d.pysh("run", "w", `import time\nfor i in range(1000):\n    print(i, 'x' * 2000, flush=True)\n    if i == 20: open(${JSON.stringify(started)}, "w").close()\n    time.sleep(0.002)`);
+  for (let i = 0; i < 600 && !existsSync(started); i++) await sleep(25);
+  assert.ok(existsSync(started), "the cell never started writing");
   for (const p of readdirSync("/proc")) {
     try {
       const args = readFileSync(`/proc/${p}/cmdline`, "latin1").split("\0");
