@@ -13,6 +13,11 @@ const spawnRemote = async (t, opts = {}) => {
   return r;
 };
 const basic = () => loadTool(join(fixtures, "basic.py"), "Basic");
+/** Whether the agent `pid` has a `sleep 30` child (what Basic.sleep_child starts). */
+const childrenSleeping = (pid) =>
+  execFileSync("ps", ["-eo", "ppid,args"], { encoding: "utf8" })
+    .split("\n")
+    .some((l) => l.trim().startsWith(`${pid} `) && /sleep 30/.test(l));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test("deadlines are enforced by the agent for sync and async methods", async (t) => {
@@ -70,7 +75,7 @@ test("AbortSignal cancels remotely: async task cancelled, child process group ki
   const ac = new AbortController();
   const p = r.callWith({ signal: ac.signal }, B.sleep_child, 30);
   // Wait (with a deadline) for the child to exist: a fixed pause was too short under load.
-  const childSeen = () => execFileSync("ps", ["-eo", "ppid,args"], { encoding: "utf8" }).split("\n").some((l) => /sleep 30/.test(l));
+  const childSeen = () => childrenSleeping(r.pid);
   for (let i = 0; i < 200 && !childSeen(); i++) await sleep(25);
   assert.ok(childSeen(), "the call's child process never started");
   ac.abort();
@@ -79,8 +84,7 @@ test("AbortSignal cancels remotely: async task cancelled, child process group ki
   let gone = false;
   for (let i = 0; i < 40 && !gone; i++) {
     await sleep(50);
-    const lines = execFileSync("ps", ["-eo", "ppid,args"], { encoding: "utf8" }).split("\n");
-    gone = !lines.some((l) => l.trim().startsWith(String(r.pid)) && /sleep 30/.test(l));
+    gone = !childrenSleeping(r.pid);
   }
   assert.ok(gone, "child sleep was not killed");
   const ac2 = new AbortController();
@@ -218,4 +222,22 @@ test("method handles: same names in two files stay apart, failures and literal r
   await assert.rejects(r.link.request("call", { h: "x" }), /call handle must be an integer/);
   await assert.rejects(r.link.request("call", { h: 0, t: B.echo.tool.key, c: "Basic", m: "echo" }), /call handle must be an integer/);
   assert.equal(await r.call(A2.which), "b"); // the connection goes on
+});
+
+test("aborting a class's first call while its source is still being synced rejects that call and nothing else", async (t) => {
+  const r = await spawnRemote(t);
+  const B = await basic();
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  t.after(() => process.off("unhandledRejection", onUnhandled));
+  const ac = new AbortController();
+  const p = r.callWith({ signal: ac.signal }, B.sleep_child, 30);
+  ac.abort(); // the sync of Basic's source has not been answered yet
+  const outcome = assert.rejects(p, (e) => e.name === "AbortError");
+  await sleep(500); // time for an unhandled rejection to be reported, and for a child to start
+  await outcome;
+  assert.deepEqual(unhandled, []);
+  assert.equal(childrenSleeping(r.pid), false, "the cancelled call ran anyway (its child is there)");
+  assert.equal(await r.call(B.echo, "after"), "after");
 });

@@ -273,7 +273,12 @@ class ToolAgent:
             held.append((header, blobs))
 
     def _run_sync(self, call, method, args, kwargs):
-        call.thread = threading.get_ident()
+        # Under the lock a cancel takes to find the call's thread: a call cancelled before it
+        # started never runs (it would start work, e.g. a child process, nobody then stops).
+        with self.interrupt_lock:
+            if call.id not in self.calls:
+                return
+            call.thread = threading.get_ident()
         token = callctx.current.set(call)
         start = time.perf_counter()
         try:

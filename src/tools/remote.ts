@@ -238,13 +238,10 @@ export class Remote {
       return Promise.reject(e);
     }
     if (!syncing) return callP;
-    return syncing.then(
-      () => callP,
-      (e) => {
-        callP.catch(() => {});
-        throw e;
-      },
-    );
+    // The call may fail (an abort, the link closing) while the sync is still out: it is handed
+    // on below, so it must not count as unhandled meanwhile.
+    callP.catch(() => {});
+    return syncing.then(() => callP);
   }
 
   /**
