@@ -58,11 +58,18 @@ export interface DecodedRequestOptions<T> extends RequestOptions {
 }
 
 /** The resolvers of the promise being made: one executor serves every request, so a request
- * allocates no closure of its own (a burst keeps tens of thousands of requests pending). */
-const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: () => {}, reject: () => {} };
+ * allocates no closure of its own (a burst keeps tens of thousands of requests pending).
+ * Emptied as soon as they are taken (taken()): a resolver left here would keep its promise and
+ * so its reply alive (a 60 MB poll reply stayed in an idle daemon until its next request). */
+const NOOP = () => {};
+const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: NOOP, reject: NOOP };
 function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
   captured.resolve = resolve;
   captured.reject = reject;
+}
+function taken(): void {
+  captured.resolve = NOOP;
+  captured.reject = NOOP;
 }
 
 /** Queued frames are written at once from this size on, instead of at the end of the turn. */
@@ -184,7 +191,9 @@ export class Link {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
     const promise = new Promise<unknown>(capture);
-    if (this.track(id, op, opts, captured.resolve, captured.reject)) {
+    const { resolve, reject } = captured;
+    taken();
+    if (this.track(id, op, opts, resolve, reject)) {
       try {
         // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
         const header: Header = Object.assign({}, fields);
@@ -210,7 +219,9 @@ export class Link {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
     const promise = new Promise<unknown>(capture);
-    if (this.track(id, head.op, opts, captured.resolve, captured.reject)) {
+    const { resolve, reject } = captured;
+    taken();
+    if (this.track(id, head.op, opts, resolve, reject)) {
       try {
         this.queue();
         this.writer.request(head, id, more, blobs);
