@@ -38,6 +38,8 @@ interface Pending {
 
 export interface LinkOptions {
   maxFrame?: number;
+  /** The chunks given to receive() are reused by the caller once it returns (FrameParser). */
+  transientInput?: boolean;
   onEvent?: (frame: Frame) => void;
   onClose?: (err: Error | null) => void;
 }
@@ -104,7 +106,7 @@ export class Link {
 
   constructor(input: Readable | Duplex, output?: Writable, opts: LinkOptions = {}) {
     this.out = output ?? (input as Duplex);
-    this.parser = new FrameParser(opts.maxFrame ?? DEFAULT_MAX_FRAME);
+    this.parser = new FrameParser(opts.maxFrame ?? DEFAULT_MAX_FRAME, opts.transientInput);
     this.onEvent = opts.onEvent ?? (() => {});
     this.onClose = opts.onClose ?? (() => {});
     input.on("data", (chunk: Buffer) => this.receive(chunk));

@@ -34,16 +34,32 @@ export interface AgentLink {
   hello: Hello;
 }
 
-function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
+/** What every agent socket is read into (net's onread): the link copies what it keeps, so one
+ * buffer serves all of them, and a burst of output allocates no 64 KiB buffer per read (whose
+ * memory glibc could not give back after a large cell: issue 9, item 14). */
+const READ_BUFFER = Buffer.allocUnsafeSlow(256 * 1024);
+
+/** A connected socket whose bytes go to receive (set it before the first I/O callback). */
+function connectUnix(path: string, timeoutMs: number): Promise<{ sock: Socket; into: (receive: (chunk: Buffer) => void) => void }> {
+  let receive: ((chunk: Buffer) => void) | undefined;
   return new Promise((resolve, reject) => {
-    const sock = connect(path);
+    const sock = connect({
+      path,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          receive?.((buf as Buffer).subarray(0, n));
+          return true;
+        },
+      },
+    });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     sock.once("connect", () => {
       clearTimeout(timer);
-      resolve(sock);
+      resolve({ sock, into: (f) => (receive = f) });
     });
     sock.once("error", (e) => {
       clearTimeout(timer);
@@ -53,7 +69,7 @@ function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
 }
 
 export async function openAgentLink(socketFile: string, secret: () => string, timeoutMs: number, on: AgentLinkHandlers): Promise<AgentLink> {
-  const sock = await connectUnix(socketFile, timeoutMs);
+  const { sock, into } = await connectUnix(socketFile, timeoutMs);
   return new Promise<AgentLink>((resolve, reject) => {
     let hello: Hello | undefined;
     let open = false;
@@ -63,6 +79,7 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
     };
     const timer = setTimeout(() => fail(new Error(`agent at ${socketFile} did not become ours within ${timeoutMs} ms`)), timeoutMs);
     const link: Link = new Link(sock, sock, {
+      transientInput: true,
       onEvent: (f) => {
         if (hello) return on.event(f);
         if (f.header.k !== "hello") return fail(new Error(`agent sent ${String(f.header.k)} before hello`));
@@ -94,5 +111,6 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
         else reject(err ?? new Error(`agent at ${socketFile} closed the connection`));
       },
     });
+    into((chunk) => link.receive(chunk));
   });
 }
