@@ -509,9 +509,15 @@ def _hang_up(link):
 
 
 def _rss_bytes():
+    # os.open/os.read, not open(): a text file object costs ~18 µs here, a third of a status
+    # request (and `ls` asks every session's agent).
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        fd = os.open("/proc/self/statm", os.O_RDONLY)
+        try:
+            data = os.read(fd, 256)
+        finally:
+            os.close(fd)
+        return int(data.split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None
 
