@@ -139,12 +139,11 @@ class Session:
         threading.Thread(target=self._read, args=(link, nonce), name="pythond-link", daemon=True).start()
 
     def _proves_secret(self, nonce, mac):
-        import hashlib
-        import hmac
+        from pythond_agent.macs import compare_digest, hmac_sha256_hex  # not hmac: no OpenSSL
 
-        expected = hmac.new(self.secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()
+        expected = hmac_sha256_hex(self.secret, nonce.encode("ascii"))
         try:
-            return hmac.compare_digest(expected, mac)  # constant time
+            return compare_digest(expected, mac)  # constant time
         except TypeError:  # not a str of ASCII
             return False
 
