@@ -22,8 +22,10 @@ _ONE_SIMPLE_STATEMENT = re.compile(
 _CACHE_ENTRIES = 256
 _CACHE_SOURCE_MAX = 4096
 _DISPLAYHOOK = object()  # tail marker: the body shows its value through sys.displayhook
-_PREIMPORT_EAGER = ("os", "sys", "json", "time", "re")
-_PREIMPORT_LAZY = ("subprocess", "shutil", "hashlib", "glob", "sqlite3", "socket")
+_PREIMPORT_EAGER = ("os", "sys", "time", "re")
+# json too: the agent's own frames use _json directly, and the json package is ~0.8 MiB of an
+# idle session's RSS with Debian's python3 (PERFORMANCE.md, "Idle session RSS").
+_PREIMPORT_LAZY = ("subprocess", "shutil", "hashlib", "glob", "sqlite3", "socket", "json")
 
 
 class _LazyModule(types.ModuleType):
