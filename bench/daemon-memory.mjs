@@ -1,19 +1,21 @@
 // The daemon's resident memory (VmRSS) around large cells: idle, then after each of a 60 MB
 // output `run`, a 60 MB code `run` (-f), a 60 MB `fire` + `poll`, each after the daemon has been
-// quiet for 8 s. Through the real CLI against an isolated daemon.
+// quiet for 8 s. Through the real CLI against an isolated daemon, started the way pysh starts
+// one (autostart, which gives it its malloc settings: src/util/malloc-env.ts).
 // Usage: npm run build && node bench/daemon-memory.mjs
 import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestDaemon } from "../test/helpers/daemon.mjs";
 
-const d = new TestDaemon();
-const rss = () => Number(readFileSync(`/proc/${d.daemon.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+const d = new TestDaemon({ PYTHOND_NO_AUTOSTART: "" });
+let pid;
+const rss = () => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
 const quiet = () => new Promise((r) => setTimeout(r, 8000));
 const rows = [];
 const row = (what) => rows.push([what, rss().toFixed(0)]);
 try {
-  await d.start();
-  await d.pysh("new", "s");
+  await d.pysh("new", "s"); // starts the daemon in the background
+  pid = d.ourPids().find((p) => readFileSync(`/proc/${p}/cmdline`, "latin1").includes("pythond.js\0daemon"));
   await d.pysh("run", "s", "1");
   await quiet();
   row("idle, one session");

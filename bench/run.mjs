@@ -3,7 +3,7 @@
 // full runs (`--full`, or each bench's own command).
 //
 // Usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]
-//   NAME      only these benches (tools, async, session, session-start, attach-echo, scaling, startup, burst, files)
+//   NAME      only these benches (tools, async, session, session-start, attach-echo, scaling, startup, burst, files, round-trips)
 //   --full    the benches' full runs instead of --quick
 //   --timeout deadline per bench in seconds (default 600); a bench past it is stopped
 // Exit status: 0 every bench finished, 1 one failed or ran out of time, 2 bad usage.
@@ -23,6 +23,7 @@ const BENCHES = [
   { name: "startup", file: "startup-bench.mjs", quick: ["--quick"] },
   { name: "burst", file: "burst.mjs", quick: ["--quick"] },
   { name: "files", file: "files-bench.mjs", quick: ["--quick"] },
+  { name: "round-trips", file: "round-trips.mjs", quick: ["--rounds", "3"] },
 ];
 const USAGE = `usage: npm run bench [-- [--full] [--timeout SECONDS] [NAME...]]\n  names: ${BENCHES.map((b) => b.name).join(", ")}\n`;
 

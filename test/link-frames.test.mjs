@@ -31,6 +31,29 @@ test("frames split into arbitrary chunks, small and large (> 1 MiB), decode whol
   }
 });
 
+// Issue 9 item 14: agent sockets are read into one reused buffer (net's onread); the parser must
+// copy whatever it keeps or hands out, so frames stay intact when the buffer is overwritten.
+test("with transient input (the caller reuses each chunk's memory), frames still decode whole and intact", () => {
+  const sizes = [0, 1, 100, 65_536, 1_048_576, 3_000_001, 7, 2_500_000, 12, 70_000, 3];
+  const blobs = sizes.map((n) => randomBytes(n));
+  const stream = Buffer.concat(sizes.map((_, i) => frame({ k: "ev", n: i }, [blobs[i]])));
+  for (const chunkSize of [1, 3, 7, 4096, 65_536, 262_144, 1_000_003]) {
+    const got = [];
+    const link = new Link(new PassThrough(), new PassThrough(), { transientInput: true, onEvent: (f) => got.push(f) });
+    const scratch = Buffer.alloc(chunkSize);
+    for (let at = 0; at < stream.length; at += chunkSize) {
+      const n = stream.copy(scratch, 0, at, at + chunkSize);
+      link.receive(scratch.subarray(0, n));
+      scratch.fill(0xee); // what a reused read buffer does to bytes the parser failed to copy
+    }
+    assert.equal(got.length, sizes.length, `chunks of ${chunkSize}`);
+    got.forEach((f, i) => {
+      assert.equal(f.header.n, i);
+      assert.ok(f.blobs[0].equals(blobs[i]), `frame ${i}, chunks of ${chunkSize}`);
+    });
+  }
+});
+
 test("a frame over the limit or with a broken header closes the link with a clear error", () => {
   const errors = [];
   const big = new Link(new PassThrough(), new PassThrough(), { maxFrame: 1000, onClose: (e) => errors.push(e?.message) });

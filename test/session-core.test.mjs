@@ -198,8 +198,9 @@ test("lazily pre-imported modules behave like the real ones", async () => {
   const r = await run(
     "import types\n" +
       "(subprocess.run(['true']).returncode, hashlib.sha256(b'').hexdigest()[:8],\n" +
-      " isinstance(sqlite3, types.ModuleType), sqlite3.connect(':memory:').execute('select 6*7').fetchone())",
+      " isinstance(sqlite3, types.ModuleType), sqlite3.connect(':memory:').execute('select 6*7').fetchone(),\n" +
+      " json.loads(json.dumps({'a': [1]})))",
   );
-  assert.equal(r.stdout, "(0, 'e3b0c442', True, (42,))\n");
+  assert.equal(r.stdout, "(0, 'e3b0c442', True, (42,), {'a': [1]})\n");
   assert.equal((await run("import subprocess as sp; sp is subprocess")).stdout, "True\n");
 });

@@ -35,6 +35,9 @@ from pythond_agent.cells import STDERR, STDOUT
 
 _SO_PEEK_OFF = getattr(socket, "SO_PEEK_OFF", 42 if sys.platform.startswith("linux") else None)
 _CHUNK = 1 << 20
+# A str longer than this is written in slices of it: the first bytes leave while the rest is
+# still being encoded (one 50 MB print() held its first byte back ~50 ms here, encoding it all).
+_TEXT_SLICE = 1 << 20
 FLUSH_S = 0.05  # the longest print() output waits in the buffer while a cell runs
 # Line flushes per FLUSH_S above which stdout switches to block buffering, and bytes per
 # FLUSH_S below which it goes back to line buffering.
@@ -259,7 +262,13 @@ class _Out:
 
     def write(self, text):
         if _get_ident() == self._main or self._capture.is_cell_thread():
-            return self._write(text)
+            if type(text) is not str or len(text) <= _TEXT_SLICE:
+                return self._write(text)
+            # utf-8 with backslashreplace encodes code point by code point (a lone surrogate
+            # alone too), so slices encode to exactly the bytes of the whole.
+            for i in range(0, len(text), _TEXT_SLICE):
+                self._write(text[i : i + _TEXT_SLICE])
+            return len(text)
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         self._capture.background_write(STDOUT, text.encode("utf-8", "backslashreplace"))

@@ -7,6 +7,7 @@ import { ensurePrivateDir } from "../util/private-dir.js";
 import { packageRoot } from "../util/package-root.js";
 import { ConnectError } from "./errors.js";
 import { probeSocket } from "../util/probe-socket.js";
+import { daemonMallocEnv } from "../util/malloc-env.js";
 
 const DAEMON_LOG_MAX = 1024 * 1024;
 
@@ -32,7 +33,7 @@ export async function startDaemonInBackground(sock: string, timeoutMs = 10_000, 
   const child = spawn(process.execPath, [join(packageRoot(), "dist", "pythond.js"), "daemon", ...daemonArgs], {
     detached: true,
     stdio: ["ignore", fd, fd],
-    env: { ...process.env, PYTHOND_SOCK: sock },
+    env: { ...process.env, ...daemonMallocEnv(process.env), PYTHOND_SOCK: sock },
   });
   closeSync(fd);
   let exited: string | undefined;

@@ -12,6 +12,7 @@ import { SessionTable } from "./session-table.js";
 import { InstanceLock, probeSocket, inodeOf, AlreadyRunningError } from "./instance.js";
 import { checkSocketPaths, socketPathsOf } from "./socket-paths.js";
 import { noteBytes } from "./idle-gc.js";
+import { forgetDaemonMallocEnv } from "../util/malloc-env.js";
 import type { DaemonContext, ConnInfo, StopOptions } from "./context.js";
 import { serveLegacy } from "./legacy.js";
 import { serveStructured } from "./structured.js";
@@ -58,6 +59,7 @@ interface Remote {
 }
 
 export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaemon> {
+  forgetDaemonMallocEnv(); // sessions and any other child get glibc's defaults
   const sock = socketPath();
   const maxMessage = envInt("PYTHOND_MAX_MESSAGE", 64 * 1024 * 1024);
   const maxSessions = envInt("PYTHOND_MAX_SESSIONS", 128);

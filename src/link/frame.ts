@@ -36,8 +36,9 @@ export function decodeBody(body: Buffer): Frame {
 const NONE: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 
 /** Decode the frame body buf[start, end) in place (no buffer object per frame). A frame without
- * attachments shares one empty (frozen) attachment list. */
-function decodeAt(buf: Buffer, start: number, end: number): Frame {
+ * attachments shares one empty (frozen) attachment list. With copy, the attachments get buffers
+ * of their own (buf is about to be reused). */
+function decodeAt(buf: Buffer, start: number, end: number, copy = false): Frame {
   if (end - start < 4) throw new FrameError("frame shorter than its header length");
   const hlen = buf.readUInt32BE(start);
   const hend = start + 4 + hlen;
@@ -63,7 +64,7 @@ function decodeAt(buf: Buffer, start: number, end: number): Frame {
     if (!Number.isInteger(n) || n < 0 || pos + n > end) {
       throw new FrameError("attachment lengths do not match the frame");
     }
-    blobs.push(buf.subarray(pos, pos + n));
+    blobs.push(copy ? Buffer.from(buf.subarray(pos, pos + n)) : buf.subarray(pos, pos + n));
     pos += n;
   }
   if (pos !== end) throw new FrameError("attachment lengths do not match the frame");
@@ -73,9 +74,16 @@ function decodeAt(buf: Buffer, start: number, end: number): Frame {
 /** A frame this large is copied into its own buffer as its chunks arrive, not joined at the end. */
 const GATHER_FROM = 1024 * 1024;
 
-/** Incremental parser: feed chunks, get whole frames; rejects frames over maxFrame. */
+/** Incremental parser: feed chunks, get whole frames; rejects frames over maxFrame.
+ *
+ * With transient, every chunk pushed is the caller's to reuse once push() returns (a socket read
+ * into one buffer, net's `onread`): what the parser keeps of it (a partial frame) and what it
+ * hands out (attachments) is copied. Reading into one buffer spares a 64 KiB allocation per read
+ * whose memory glibc often cannot give back after a burst (issue 9, item 14). */
 export class FrameParser {
   private chunks: Buffer[] = [];
+  /** chunks[transientAt] on were pushed in this call and are not ours to keep (transient). */
+  private transientAt = -1;
   /** Where the unparsed bytes begin in chunks[0]. */
   private off = 0;
   private buffered = 0;
@@ -83,9 +91,29 @@ export class FrameParser {
   private big: Buffer | null = null;
   private bigFilled = 0;
 
-  constructor(private readonly maxFrame = DEFAULT_MAX_FRAME) {}
+  constructor(
+    private readonly maxFrame = DEFAULT_MAX_FRAME,
+    private readonly transient = false,
+  ) {}
 
   push(chunk: Buffer): Frame[] {
+    const out = this.parse(chunk);
+    if (this.transient) this.keep();
+    return out;
+  }
+
+  /** Copy what is left of this call's transient chunk: it is ours now. */
+  private keep(): void {
+    const at = this.transientAt;
+    this.transientAt = -1;
+    if (at < 0 || at >= this.chunks.length) return;
+    const c = this.chunks[at];
+    const from = at === 0 ? this.off : 0;
+    this.chunks[at] = Buffer.from(c.subarray(from));
+    if (at === 0) this.off = 0;
+  }
+
+  private parse(chunk: Buffer): Frame[] {
     const out: Frame[] = [];
     if (this.big) {
       // Copy as it arrives: the copy overlaps the transfer instead of following it.
@@ -100,6 +128,7 @@ export class FrameParser {
       chunk = chunk.subarray(k);
       if (!chunk.length) return out;
     }
+    if (this.transient) this.transientAt = this.chunks.length;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     while (this.buffered >= 4) {
@@ -114,12 +143,13 @@ export class FrameParser {
       if (first.length - this.off < 4 + n) first = this.join(); // the frame spans chunks
       // Frames are decoded where they lie, without a buffer object of their own.
       const start = this.off + 4;
-      out.push(decodeAt(first, start, start + n));
+      out.push(decodeAt(first, start, start + n, this.transientAt === 0));
       this.off = start + n;
       this.buffered -= 4 + n;
       if (this.off === first.length) {
         this.chunks.shift();
         this.off = 0;
+        if (this.transientAt >= 0) this.transientAt--;
       }
     }
     return out;
@@ -133,6 +163,7 @@ export class FrameParser {
     const joined = Buffer.concat(parts, this.buffered);
     this.chunks = [joined];
     this.off = 0;
+    if (this.transientAt >= 0) this.transientAt = -1; // joined is a copy: ours
     return joined;
   }
 
@@ -149,6 +180,7 @@ export class FrameParser {
     this.chunks = [];
     this.off = 0;
     this.buffered = 0;
+    this.transientAt = -1;
     this.big = body;
     this.bigFilled = filled;
   }

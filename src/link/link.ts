@@ -38,6 +38,8 @@ interface Pending {
 
 export interface LinkOptions {
   maxFrame?: number;
+  /** The chunks given to receive() are reused by the caller once it returns (FrameParser). */
+  transientInput?: boolean;
   onEvent?: (frame: Frame) => void;
   onClose?: (err: Error | null) => void;
 }
@@ -58,11 +60,18 @@ export interface DecodedRequestOptions<T> extends RequestOptions {
 }
 
 /** The resolvers of the promise being made: one executor serves every request, so a request
- * allocates no closure of its own (a burst keeps tens of thousands of requests pending). */
-const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: () => {}, reject: () => {} };
+ * allocates no closure of its own (a burst keeps tens of thousands of requests pending).
+ * Emptied as soon as they are taken (taken()): a resolver left here would keep its promise and
+ * so its reply alive (a 60 MB poll reply stayed in an idle daemon until its next request). */
+const NOOP = () => {};
+const captured: { resolve: (v: unknown) => void; reject: (e: Error) => void } = { resolve: NOOP, reject: NOOP };
 function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
   captured.resolve = resolve;
   captured.reject = reject;
+}
+function taken(): void {
+  captured.resolve = NOOP;
+  captured.reject = NOOP;
 }
 
 /** Queued frames are written at once from this size on, instead of at the end of the turn. */
@@ -97,7 +106,7 @@ export class Link {
 
   constructor(input: Readable | Duplex, output?: Writable, opts: LinkOptions = {}) {
     this.out = output ?? (input as Duplex);
-    this.parser = new FrameParser(opts.maxFrame ?? DEFAULT_MAX_FRAME);
+    this.parser = new FrameParser(opts.maxFrame ?? DEFAULT_MAX_FRAME, opts.transientInput);
     this.onEvent = opts.onEvent ?? (() => {});
     this.onClose = opts.onClose ?? (() => {});
     input.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -184,7 +193,9 @@ export class Link {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
     const promise = new Promise<unknown>(capture);
-    if (this.track(id, op, opts, captured.resolve, captured.reject)) {
+    const { resolve, reject } = captured;
+    taken();
+    if (this.track(id, op, opts, resolve, reject)) {
       try {
         // Object.assign, not a spread: a spread of headers of varying shapes costs ~2 µs a call.
         const header: Header = Object.assign({}, fields);
@@ -210,7 +221,9 @@ export class Link {
     if (this.closed) return this.refuse(opts);
     const id = this.nextId++;
     const promise = new Promise<unknown>(capture);
-    if (this.track(id, head.op, opts, captured.resolve, captured.reject)) {
+    const { resolve, reject } = captured;
+    taken();
+    if (this.track(id, head.op, opts, resolve, reject)) {
       try {
         this.queue();
         this.writer.request(head, id, more, blobs);

@@ -55,6 +55,7 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
     };
     const timer = setTimeout(() => fail(new Error(`agent at ${socketFile} did not become ours within ${timeoutMs} ms`)), timeoutMs);
     const link: Link = new Link(stream.input, stream.output, {
+      transientInput: stream.deliver !== undefined,
       onEvent: (f) => {
         if (hello) return on.event(f);
         if (f.header.k === "fatal") return fail(new Error(`agent failed to start: ${String(f.header.type)}: ${String(f.header.message)}`));
@@ -91,5 +92,6 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
       },
     });
     if (stream.head?.length) link.receive(stream.head); // what came with the READY line
+    stream.deliver?.((chunk) => link.receive(chunk));
   });
 }

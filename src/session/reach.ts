@@ -14,6 +14,9 @@ export interface AgentStream {
   output: Writable;
   /** Bytes already read from input (what followed a READY line). */
   head?: Buffer;
+  /** Set when input's bytes come through a callback instead of "data" events: each chunk is
+   * valid only during the call (the reader copies what it keeps). */
+  deliver?(receive: (chunk: Buffer) => void): void;
   /** Let go of the stream (and of the process behind it, if any). */
   close(): void;
 }
@@ -35,16 +38,31 @@ export interface AgentReach {
   end(pid: number, heard: boolean): Promise<void>;
 }
 
+/** What every local agent socket is read into (net's onread): the link copies what it keeps,
+ * so one buffer serves all of them, and a burst of output allocates no 64 KiB buffer per read
+ * (whose memory glibc could not give back after a large cell: issue 9, item 14). */
+const READ_BUFFER = Buffer.allocUnsafeSlow(256 * 1024);
+
 export function unixStream(path: string, timeoutMs: number): Promise<AgentStream> {
+  let receive: ((chunk: Buffer) => void) | undefined;
   return new Promise((resolve, reject) => {
-    const sock = connect(path);
+    const sock = connect({
+      path,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          receive?.((buf as Buffer).subarray(0, n));
+          return true;
+        },
+      },
+    });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     sock.once("connect", () => {
       clearTimeout(timer);
-      resolve({ input: sock, output: sock, close: () => sock.destroy() });
+      resolve({ input: sock, output: sock, close: () => sock.destroy(), deliver: (f) => (receive = f) });
     });
     sock.once("error", (e) => {
       clearTimeout(timer);

@@ -1,0 +1,85 @@
+// Round trips on an open structured connection (issue 16): `hello` (daemon only), `status` and
+// `vars` (daemon -> agent reader thread), `run x = 1` (and the executor), beside the hop floor
+// (bench/floors/), for this checkout and, with --against DIR, another built checkout: one
+// isolated daemon per build, each with its own SDK client, interleaved in rounds of 100 so the
+// machine's drift hits every build and floor alike. Medians; ratios are to the hop floor.
+//   node bench/round-trips.mjs [--against DIR] [--rounds N]
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
+import { startChain } from "./floors/chain.mjs";
+import { median } from "./stats.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  if (!argv[i + 1]) throw new Error(`${name} needs a value`);
+  return argv[i + 1];
+};
+const roots = { "this checkout": ROOT };
+if (opt("--against")) roots[`--against ${opt("--against")}`] = resolve(opt("--against"));
+const rounds = Number(opt("--rounds") ?? 10);
+if (!(rounds > 0)) throw new Error("--rounds needs a positive number");
+const KINDS = ["hello", "status", "vars", "run"];
+
+async function start(root) {
+  const d = new TestDaemon();
+  const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
+  d.daemon = child;
+  await new Promise((res, rej) => {
+    let err = "";
+    const timer = setTimeout(() => rej(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
+    child.stderr.on("data", (b) => {
+      err = (err + b).slice(-4096);
+      if (err.includes("ws://")) clearTimeout(timer), res();
+    });
+  });
+  const { Client } = await import(join(root, "dist", "index.js"));
+  const c = await Client.connect({ socket: d.sock, autostart: false });
+  await c.request("new", { session: "s" });
+  const calls = {
+    hello: () => c.request("hello"),
+    status: () => c.request("status", { session: "s" }),
+    vars: () => c.request("vars", { session: "s" }),
+    run: () => c.run("s", "x = 1"),
+  };
+  return { d, c, calls };
+}
+
+async function timed(f, into) {
+  for (let i = 0; i < 20; i++) await f(); // warm this path up again after the others
+  for (let i = 0; i < 100; i++) {
+    const t0 = process.hrtime.bigint();
+    await f();
+    into.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+}
+
+const builds = {};
+const chain = await startChain();
+const floor = [];
+const res = {};
+try {
+  for (const [k, root] of Object.entries(roots)) builds[k] = await start(root);
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of KINDS) {
+      const order = Object.entries(builds);
+      if (r % 2) order.reverse();
+      for (const [k, b] of order) await timed(b.calls[kind], (res[`${k} ${kind}`] ??= []));
+      await timed(() => chain.roundTrip(), floor);
+    }
+  }
+} finally {
+  chain.close();
+  for (const b of Object.values(builds)) {
+    b.c.close();
+    await b.d.cleanup();
+  }
+}
+const f = median(floor);
+console.log(`hop floor (client -> Node relay -> Python echo -> back): ${f.toFixed(0)} µs (median of ${floor.length})\n`);
+console.log(`| build | ${KINDS.map((k) => (k === "run" ? "run `x = 1`" : k)).join(" | ")} |\n|---|${KINDS.map(() => "---:").join("|")}|`);
+for (const k of Object.keys(builds)) {
+  console.log(`| ${k} | ${KINDS.map((kind) => { const m = median(res[`${k} ${kind}`]); return `${m.toFixed(0)} µs (${(m / f).toFixed(1)}×)`; }).join(" | ")} |`);
+}
