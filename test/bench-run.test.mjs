@@ -14,7 +14,7 @@ const npm = (args) =>
 test("npm run bench -- --help names every bench; bad input exits 2", async () => {
   const help = await npm(["--help"]);
   assert.equal(help.code, 0, help.stderr);
-  assert.match(help.stdout, /names: tools, async, session, session-start, attach-echo, scaling, startup, burst, round-trips/);
+  assert.match(help.stdout, /names: tools, async, session, session-start, attach-echo, scaling, startup, burst, files, round-trips/);
   const bad = await npm(["no-such-bench"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /no bench named no-such-bench/);

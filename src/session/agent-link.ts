@@ -2,10 +2,10 @@
 // prove the session's secret (HMAC of the hello's nonce, agent-key.ts), then `adopt`. Used for
 // a new agent, for one a previous daemon left (re-adoption) and to regain a dropped link: one
 // code path. An agent of an older pythond sends no nonce and needs no proof.
-import { Link } from "../link/link.js";
+import type { Link } from "../link/link.js";
 import type { Frame } from "../link/frame.js";
 import { proof } from "./agent-key.js";
-import type { AgentReach, AgentStream } from "./reach.js";
+import { linkOver, type AgentReach, type AgentStream } from "./reach.js";
 
 export interface Hello {
   name: string;
@@ -54,8 +54,7 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
       link.shutdown(e);
     };
     const timer = setTimeout(() => fail(new Error(`agent at ${socketFile} did not become ours within ${timeoutMs} ms`)), timeoutMs);
-    const link: Link = new Link(stream.input, stream.output, {
-      transientInput: stream.deliver !== undefined,
+    const link: Link = linkOver(stream, {
       onEvent: (f) => {
         if (hello) return on.event(f);
         if (f.header.k === "fatal") return fail(new Error(`agent failed to start: ${String(f.header.type)}: ${String(f.header.message)}`));
@@ -91,7 +90,5 @@ export async function openAgentLink(reach: AgentReach, secret: () => string, tim
         else reject(err ?? new Error(`agent at ${socketFile} closed the connection`));
       },
     });
-    if (stream.head?.length) link.receive(stream.head); // what came with the READY line
-    stream.deliver?.((chunk) => link.receive(chunk));
   });
 }

@@ -8,7 +8,7 @@ import { startAgent } from "../bootstrap/spawn.js";
 import { rememberCode } from "../bootstrap/code-cache.js";
 import { sessionStateDir } from "../util/paths.js";
 import type { Hello } from "./agent-link.js";
-import type { AgentReach, AgentStream } from "./reach.js";
+import { linkOver, type AgentReach, type AgentStream } from "./reach.js";
 import { keyPathOf, writeKey, removeKey, proof, type SessionSettings } from "./agent-key.js";
 
 export const STDOUT = 1;
@@ -56,7 +56,7 @@ export function lastWords(reach: AgentReach, timeoutMs: number, secret: string |
     reach.open(timeoutMs).then((s) => {
       stream = s;
       if (settled) return s.close();
-      link = new Link(s.input, s.output, {
+      link = linkOver(s, {
         onEvent: (f) => {
           const h = f.header;
           if (h.k === "hello" && h.last === true && typeof h.nonce === "string") {
@@ -77,7 +77,6 @@ export function lastWords(reach: AgentReach, timeoutMs: number, secret: string |
         },
         onClose: () => done(undefined),
       });
-      if (s.head?.length) link.receive(s.head);
     }, () => done(undefined));
   });
 }

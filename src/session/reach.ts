@@ -7,6 +7,7 @@ import { unlinkSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { processAlive, endProcessGroup } from "./process-life.js";
 import { keyPathOf, removeKey } from "./agent-key.js";
+import { Link, type LinkOptions } from "../link/link.js";
 
 /** A byte stream to an agent's socket. */
 export interface AgentStream {
@@ -36,6 +37,19 @@ export interface AgentReach {
   /** After the kill op (`heard`: the agent took it, closing its link): make sure its
    * processes are gone, and forget its files. */
   end(pid: number, heard: boolean): Promise<void>;
+}
+
+/** A link over an agent stream, fed what the stream already read and, for a stream that
+ * delivers through a callback, each chunk as it comes. */
+export function linkOver(stream: AgentStream, opts: LinkOptions): Link {
+  const link = new Link(stream.input, stream.output, { ...opts, transientInput: stream.deliver !== undefined });
+  // Fed once the caller holds the link (its handlers name it); a delivered chunk comes from
+  // I/O, so never before this.
+  queueMicrotask(() => {
+    if (stream.head?.length) link.receive(stream.head);
+    stream.deliver?.((chunk) => link.receive(chunk));
+  });
+  return link;
 }
 
 /** What every local agent socket is read into (net's onread): the link copies what it keeps,
