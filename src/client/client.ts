@@ -6,6 +6,7 @@ import { ConnectError, DaemonRequestError } from "./errors.js";
 import type { RequestHandlers, LegacyBridge } from "./requests.js";
 export type { RequestHandlers, CellOutcome, LegacyBridge } from "./requests.js";
 import type { CellOutcome } from "./requests.js";
+import type { RemoteTarget } from "./remote.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL, encodeRequest, parseIncoming, decodeOutput } from "../wire/structured.js";
 
@@ -96,6 +97,12 @@ export class Client {
     } catch (e) {
       throw new ConnectError(`cannot connect to ${sock}: ${(e as Error).message}`);
     }
+  }
+
+  /** A remote daemon at `target` with this token (a proxy's link; PYTHOND_HOST and PYTHOND_TOKEN are not read). */
+  static async connectTo(target: RemoteTarget, token: string, timeoutMs = 5000): Promise<Client> {
+    const { openRemoteTo } = await import("./remote.js");
+    return Client.make(await openRemoteTo(target, token, wsOptions(timeoutMs), timeoutMs), target.name, true);
   }
 
   /** True once the daemon closed this connection (every later request rejects). */
