@@ -31,8 +31,10 @@ function launch(name: "fire" | "fork"): Command {
     if (!args.length) throw new UsageError(`pysh ${name}: no session name given`, usage);
     const session = sessionName(args[0], usage);
     const code = codeFrom(args.slice(1));
+    // Through a proxy, several code arguments may begin with a remote session's name: the daemon decides.
+    const words = args.length > 2 ? { words: args.slice(1) } : {};
     return withClient(async (client) => {
-      const r = await client.request(name, { session, code });
+      const r = await client.request(name, { session, code, ...words });
       out(json ? JSON.stringify({ cell_id: r.cell_id, status: r.status }) : pyJson({ cell_id: r.cell_id, status: r.status }));
       return EXIT_OK;
     }, json);

@@ -1,6 +1,6 @@
 // pysh new <session> : create a session (refuses an existing live one unless --replace).
 import { withClient, verb, out, EXIT_OK, UsageError } from "../common.js";
-import { seconds, sessionName } from "../options.js";
+import { seconds, sessionName, remoteField } from "../options.js";
 
 const USAGE = "pysh new [--replace] [--python PATH] [--cwd DIR] [--env K=V]... [--int-grace S] [--json] <session>";
 
@@ -14,6 +14,8 @@ An existing live session is never replaced silently: pass --replace to discard i
   --env K=V       extra environment variable (repeatable)
   --int-grace S   seconds an interrupted cell gets before its agent is killed (default 5)
   --json          print the reply as JSON (errors too)
+Through a proxy (pyctl connect), the session starts on the remote daemon:
+pysh new <alias> (its session of that name) or pysh new <alias> <remote-session>.
 Prints: OK <session> pid=<pid>`;
 
 export const newSession = verb(
@@ -23,8 +25,9 @@ export const newSession = verb(
     options: { "--replace": "flag", "--python": "value", "--cwd": "value", "--env": "list", "--json": "flag", "--int-grace": "value" },
   },
   async ({ opts, args }, json) => {
-    if (args.length !== 1) throw new UsageError(`pysh new: expected one session name, got ${args.length}`, USAGE);
+    if (args.length !== 1 && args.length !== 2) throw new UsageError(`pysh new: expected one session name, got ${args.length}`, USAGE);
     const session = sessionName(args[0], USAGE);
+    const via = remoteField(args, 0, USAGE);
     const intGrace = seconds(opts["int-grace"], "--int-grace", USAGE);
     const env: Record<string, string> = {};
     for (const kv of opts.env ?? []) {
@@ -45,6 +48,7 @@ export const newSession = verb(
         cwd,
         env: Object.keys(env).length ? env : undefined,
         int_grace: intGrace,
+        ...via,
       });
       out(json ? JSON.stringify(r) : `OK ${r.name} pid=${r.pid}`);
       return EXIT_OK;
