@@ -285,3 +285,31 @@ test("a daemon with no proxy loads no proxy or TLS code (the proxy and its TLS l
   const { files: pysh } = staticClosure(ROOT, "src/cli/pysh.ts");
   assert.deepEqual(pysh.filter((f) => f.startsWith(join("src", "proxy") + "/")), []);
 });
+
+test("pythond 0.4's own pyctl and pysh against our daemon: connect with its positional token, ls, run <proxy> <remote> in the body form, disconnect", { timeout: 120_000 }, async () => {
+  const { peer04 } = await import("./helpers/remote.mjs");
+  await L.pyctl("pin", addr, "--expect", remote.fp); // (already pinned when the whole file runs)
+  const c = await peer04(L.env, "pyctl", ["connect", "old04", addr, remote.token, "--tls"]);
+  assert.equal(c.stdout, `OK connected old04 -> ${addr} tls\n`, c.stderr);
+  const ls = await peer04(L.env, "pysh", ["ls"]);
+  assert.match(ls.stdout, new RegExp(`^  old04: -> ${addr} tls \\(remote\\)$`, "m"));
+  await R.pysh("new", "old04");
+  const run = await peer04(L.env, "pysh", ["run", "old04", "v = 4\nprint(v * 10)"]);
+  assert.equal(run.stdout, "40\n", run.stderr);
+  // 0.4's explicit form: run <proxy> <remote> <code> (its CLI sends "run old04 work\n<code>")
+  await R.pysh("new", "other04");
+  const explicit = await peer04(L.env, "pysh", ["run", "old04", "other04", "print('on other04')"]);
+  assert.equal(explicit.stdout, "on other04\n", explicit.stderr);
+  assert.equal((await R.pysh("run", "other04", "'v' in globals()")).stdout, "False\n");
+  const bad = await peer04(L.env, "pyctl", ["connect", "old04b", `127.0.0.1:1`, remote.token, "--tls"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^ERR remote probe failed: cannot connect to 127\.0\.0\.1:1: connection refused/);
+  await L.pysh("new", "loc04");
+  const local = await peer04(L.env, "pyctl", ["connect", "loc04", addr, remote.token, "--tls"]);
+  assert.equal(local.code, 1, "our daemon refuses to replace a live session of that name even for 0.4 (compat 14.17)");
+  assert.match(local.stderr, /^ERR session 'loc04' already exists/);
+  await L.pysh("kill", "loc04");
+  assert.equal((await peer04(L.env, "pyctl", ["disconnect", "old04"])).stdout, "OK disconnected old04\n");
+  await R.pysh("kill", "old04");
+  await R.pysh("kill", "other04");
+});
