@@ -313,3 +313,27 @@ test("pythond 0.4's own pyctl and pysh against our daemon: connect with its posi
   await R.pysh("kill", "old04");
   await R.pysh("kill", "other04");
 });
+
+test("garbage in connect and the explicit-form fields is refused with bad_request; the daemon stays well", async () => {
+  assert.equal((await connectTo(L, "work", addr, remote, "--replace")).code, 0);
+  const ws = await L.ws(["pythond.json.1"]);
+  const ask = async (req) => JSON.parse(await ws.ask(JSON.stringify({ id: 1, ...req })));
+  const cases = [
+    { op: "connect", session: "g", address: addr, token: "has space" },
+    { op: "connect", session: "g", address: addr, token: "x".repeat(2000) },
+    { op: "connect", session: "g", address: 5, token: "t" },
+    { op: "connect", session: "g", address: "h".repeat(400), token: "t" },
+    { op: "connect", session: "G!", address: addr, token: "t" },
+    { op: "status", session: "work", remote: "../etc" },
+    { op: "status", session: "work", remote: 7 },
+    { op: "run", session: "work", code: "1", words: ["Not A Name", "1"] },
+    { op: "disconnect", session: 3 },
+  ];
+  for (const req of cases) {
+    const r = await ask(req);
+    assert.equal(r.ok, false, JSON.stringify(req));
+    assert.match(r.error.code, /^(bad_request|invalid_name)$/, JSON.stringify(req));
+  }
+  ws.close();
+  assert.equal((await L.pysh("run", "work", "1 + 1")).stdout, "2\n");
+});

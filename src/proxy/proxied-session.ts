@@ -28,6 +28,8 @@ import { remoteError } from "./failure.js";
 
 /** Each poll of a cell whose run lost its link waits this long on the remote daemon (s). */
 const RESUME_POLL_S = 30;
+/** pysh status through a proxy waits at most this long for the remote daemon. */
+const STATUS_DEADLINE_MS = 10_000;
 
 export class ProxiedSession implements SessionHandle, RemoteControl {
   readonly pid = 0;
@@ -40,15 +42,18 @@ export class ProxiedSession implements SessionHandle, RemoteControl {
   private readonly screen: ProxyScreen;
   private readonly deathListeners = new Set<(reason: string) => void>();
   private dropped = false;
+  private readonly ownsLink: boolean;
 
   constructor(
     readonly link: RemoteLink,
     readonly alias: string,
     readonly remoteName: string = alias,
-    /** The alias's handle owns the link; a handle of the explicit form only borrows it. */
-    private readonly ownsLink = true,
+    /** The alias's handle owns the link and its session.log; one of the explicit form borrows them. */
+    owner?: ProxiedSession,
   ) {
-    this.checkpoint = new Checkpoint(this.name);
+    this.ownsLink = !owner;
+    // What went through the proxy (fire/fork launches) goes to the alias's session.log.
+    this.checkpoint = owner?.checkpoint ?? new Checkpoint(alias);
     this.screen = new ProxyScreen(link, remoteName, (reason) => this.ended(reason));
   }
 
@@ -84,7 +89,7 @@ export class ProxiedSession implements SessionHandle, RemoteControl {
 
   // RemoteControl
   session(remoteName: string): SessionHandle {
-    return new ProxiedSession(this.link, this.alias, remoteName, false);
+    return new ProxiedSession(this.link, this.alias, remoteName, this);
   }
 
   async ask(op: string, fields: Record<string, unknown>, event?: (name: string, fields: Record<string, unknown>) => void): Promise<any> {
@@ -180,8 +185,15 @@ export class ProxiedSession implements SessionHandle, RemoteControl {
   async status(timeoutMs?: number): Promise<Record<string, any>> {
     const proxy = this.link.info();
     if (proxy.state !== "connected") return { state: "unreachable", running: [], vars: null, cells: null, proxy };
-    const r = await this.request("status", {}, {}, timeoutMs ?? 0);
-    return { ...r, proxy: this.link.info() };
+    // Answered at once, even when the remote is slow to: a deadline, then the link's state alone.
+    const ms = timeoutMs ?? STATUS_DEADLINE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DaemonError("timeout", `remote ${this.link.address} did not answer status within ${ms} ms`)), ms)));
+    try {
+      return { ...(await Promise.race([this.request("status", {}, {}, 0), late])), proxy: this.link.info() };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   vars(reprs?: boolean): Promise<Record<string, unknown>> {
@@ -240,7 +252,10 @@ export class ProxiedSession implements SessionHandle, RemoteControl {
     if (this.dropped) return;
     this.dropped = true;
     this.screen.close();
-    if (this.ownsLink) this.link.close();
+    if (this.ownsLink) {
+      this.link.close();
+      this.checkpoint.close();
+    }
     this.ended("proxy disconnected");
   }
 
