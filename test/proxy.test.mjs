@@ -192,6 +192,13 @@ test("the explicit form names another remote session, for every verb; a non-prox
   const run = await L.pysh("run", "work", "gpu", "g = 7\nprint('on gpu')");
   assert.equal(run.stdout, "on gpu\n", run.stderr);
   assert.equal((await R.pysh("run", "gpu", "g")).stdout, "7\n");
+  const file = join(L.dir, "task.py");
+  writeFileSync(file, "print('from a file', g)\n");
+  assert.equal((await L.pysh("run", "work", "gpu", "-f", file)).stdout, "from a file 7\n", "<alias> <remote> -f FILE");
+  assert.equal((await L.pyshIn("print('from stdin', g)", "run", "work", "gpu", "-")).stdout, "from stdin 7\n", "<alias> <remote> -");
+  assert.equal((await L.pysh("new", "work")).code, 0);
+  writeFileSync(file, "print('the alias session')\n");
+  assert.equal((await L.pysh("run", "work", "-f", file)).stdout, "the alias session\n", "-f FILE alone is not the explicit form");
   const fired = json(await L.pysh("fire", "--json", "work", "gpu", "print(g * 2)"));
   const p = json(await L.pysh("poll", "--json", "--wait", "30", "work", "gpu", fired.cell_id));
   assert.equal(p.output, "14\n");
@@ -222,7 +229,6 @@ test("the explicit form names another remote session, for every verb; a non-prox
 });
 
 test("ls lists proxies with address, state and latency; --remote lists the remote daemon's sessions", async () => {
-  await L.pysh("new", "work");
   const text = (await L.pysh("ls")).stdout;
   assert.match(text, new RegExp(`^  work: -> ${addr} tls \\(remote\\) connected \\d+ ms\\n$`));
   const list = json(await L.pysh("ls", "--json"));

@@ -144,16 +144,17 @@ export class Client {
    * Run code in a session; output streams to handlers.output, the outcome resolves. `cell`
    * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
    * `stdin` is what the cell's input() and sys.stdin read (without it they have nothing).
-   * `words`: the code arguments as typed; through a proxy, with two or more the first names
-   * the remote session (pythond 0.4's `run <proxy> <remote> code`).
+   * `via`, through a proxy: `remote` names another session of its remote daemon; `words` are
+   * the code arguments as typed, of which (two or more) the first names the remote session
+   * (pythond 0.4's `run <proxy> <remote> code`).
    */
   /** True when the daemon is pythond 0.4 (text protocol): only what 0.4 can serve works. */
   get isLegacy(): boolean {
     return this.legacy !== undefined;
   }
 
-  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string, words?: string[]): Promise<CellOutcome> {
-    return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}), ...(words ? { words } : {}) }, handlers);
+  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string, via?: { remote?: string; words?: string[] }): Promise<CellOutcome> {
+    return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}), ...via }, handlers);
   }
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
