@@ -96,3 +96,24 @@ test("a pythond 0.4 remote: run, fire, fork, poll, status, vars, complete, int, 
   assert.equal((await L.pysh("kill", "old")).stdout, "OK killed old\n");
   assert.equal((await L.pyctl("disconnect", "old")).code, 0);
 });
+
+test("mTLS: a proxy presents this machine's client certificate; a remote that does not trust it refuses the connect, saying so", { timeout: 120_000 }, async () => {
+  const trusted = newDaemon();
+  await trusted.start();
+  const cert = JSON.parse((await trusted.pyctl("cert", "--json")).stdout).cert;
+  const stranger = newDaemon();
+  await stranger.start();
+  await stranger.pyctl("cert");
+  const M = newDaemon();
+  assert.equal((await M.pyctl("trust", cert)).code, 0);
+  const m = await listeningRemote(M);
+  const ok = await connectTo(trusted, "m", `127.0.0.1:${m.port}`, m);
+  assert.equal(ok.code, 0, ok.stderr);
+  await trusted.pysh("new", "m");
+  assert.equal((await trusted.pysh("run", "m", "'mtls ok'")).stdout, "mtls ok\n");
+  const refused = await connectTo(stranger, "m", `127.0.0.1:${m.port}`, m, "--json");
+  assert.equal(refused.code, 1);
+  const err = JSON.parse(refused.stdout).error;
+  assert.equal(err.type, "tls_failed");
+  assert.match(err.message, /refused the TLS connection .*client certificates.*pyctl trust/);
+});
