@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { writeFileSync, readFileSync, statSync, existsSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { daemonFactory, ROOT } from "./helpers/daemon.mjs";
+import { daemonFactory, ROOT, BIN } from "./helpers/daemon.mjs";
 import { listeningRemote, connectTo } from "./helpers/proxy-env.mjs";
 import { staticClosure } from "./helpers/imports.mjs";
 
@@ -216,6 +216,19 @@ test("the explicit form names another remote session, for every verb; a non-prox
   assert.equal((await L.pysh("cancel", "work", "gpu", q.cell_id)).code, 0);
   assert.equal(json(await L.pysh("int", "--json", "work", "gpu")).interrupted, long.cell_id);
   assert.ok(json(await L.pysh("restart", "--json", "work", "gpu")).pid > 0);
+  // Ctrl-C on a pysh run of the explicit form interrupts the cell on the remote session it named
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [BIN("pysh"), "run", "work", "gpu", "import time\nprint('started', flush=True)\ntime.sleep(60)"], { env: L.env, stdio: ["ignore", "pipe", "pipe"] });
+  let seen = "";
+  let errText = "";
+  child.stdout.on("data", (d) => (seen += d));
+  child.stderr.on("data", (d) => (errText += d));
+  const exited = new Promise((r) => child.on("close", r));
+  while (!seen.includes("started")) await sleep(25);
+  child.kill("SIGINT");
+  assert.equal(await exited, 130, errText);
+  assert.match(errText, /KeyboardInterrupt/);
+  assert.equal(JSON.parse((await R.pysh("status", "--json", "gpu")).stdout).state, "idle");
   assert.equal((await L.pysh("kill", "work", "gpu")).stdout, "OK killed gpu\n");
   assert.doesNotMatch((await R.pysh("ls")).stdout, /gpu:/);
 

@@ -74,9 +74,15 @@ function remoteName(c: Call): string | undefined {
 /** s, or with "remote" the session of that name on s's remote daemon (s must be a proxy). */
 function through(c: Call, s: SessionHandle): SessionHandle {
   const r = remoteName(c);
+  // A run's "words" (below) sent on with its int or cancel: the same remote session.
+  if (r === undefined && s.remote && explicitWords(c.req.words)) return s.remote.session((c.req.words as string[])[0]);
   if (r === undefined) return s;
   if (!s.remote) throw new DaemonError("bad_request", `'${s.name}' is not a proxy: only a proxy names a remote session (pysh <verb> <proxy> <remote-session> ...)`);
   return s.remote.session(r);
+}
+
+function explicitWords(words: unknown): boolean {
+  return Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string") && isValidName(words[0]);
 }
 
 /**
@@ -87,7 +93,7 @@ function codeTarget(c: Call, verb: string, named = false): { s: SessionHandle; t
   const words = c.req.words;
   const s = named ? c.ctx.table.get(String(c.req.session)) : c.ctx.table.get(str(c.req, "session"));
   if (s.remote && c.req.remote === undefined && Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string")) {
-    if (!isValidName(words[0])) throw new DaemonError("bad_request", `'${words[0]}' is not a session name: through a proxy, the first of several code arguments names the remote session`);
+    if (!explicitWords(words)) throw new DaemonError("bad_request", `'${words[0]}' is not a session name: through a proxy, the first of several code arguments names the remote session`);
     const text = words.slice(1).join("\n");
     if (!text.trim()) throw new DaemonError("bad_request", `${verb} requires code`);
     return { s: s.remote.session(words[0]), text };

@@ -74,7 +74,7 @@ export const run = verb(
           interrupted = true;
           if (presses === 1) {
             process.stderr.write(`\npysh: interrupting cell ${cellId} (Ctrl-C again to stop waiting and leave it running)\n`);
-            void interruptOwnCell(c, session, cellId);
+            void interruptOwnCell(c, session, cellId, via);
           } else resolve({ gaveUp: "detached" });
         };
         process.on("SIGINT", onSigint);
@@ -113,12 +113,12 @@ export const run = verb(
 );
 
 /** A queued cell is dropped; a running one gets KeyboardInterrupt (without waiting for it). */
-async function interruptOwnCell(c: Client, session: string, cellId: string): Promise<void> {
+async function interruptOwnCell(c: Client, session: string, cellId: string, via: Via): Promise<void> {
   try {
-    await c.request("cancel", { session, cell: cellId });
+    await c.request("cancel", { session, cell: cellId, ...via });
   } catch {
     try {
-      await c.request("int", { session, wait: false });
+      await c.request("int", { session, wait: false, ...via });
     } catch (e) {
       process.stderr.write(`pysh: could not interrupt: ${(e as Error).message}\n`);
     }
