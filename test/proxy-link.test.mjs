@@ -76,3 +76,21 @@ test("the remote daemon restarts (its sessions re-adopted there): the proxy reco
   assert.equal(r.stdout, "still here\n");
   assert.equal(JSON.parse((await L.pysh("status", "--json", "work")).stdout).proxy.state, "connected");
 });
+
+test("a link that goes silent (no close, no bytes) is found by the ping, reported, and made again once the path is back", { timeout: 120_000 }, async () => {
+  cutter.freeze();
+  const quiet = JSON.parse((await L.pysh("status", "--json", "work")).stdout);
+  assert.equal(quiet.state, "unreachable", "status answers within its deadline while the link is silent");
+  assert.equal(typeof quiet.proxy.address, "string");
+  const st = await until(async () => {
+    const s = JSON.parse((await L.pysh("status", "--json", "work")).stdout);
+    return s.proxy.state === "reconnecting" ? s : null;
+  }, 40_000);
+  assert.match(st.proxy.last_error, /timed out|closed/);
+  cutter.heal();
+  const r = await until(async () => {
+    const x = await L.pysh("run", "work", "'back'");
+    return x.code === 0 ? x : null;
+  }, 40_000);
+  assert.equal(r.stdout, "back\n");
+});

@@ -29,7 +29,7 @@ import { remoteError } from "./failure.js";
 /** Each poll of a cell whose run lost its link waits this long on the remote daemon (s). */
 const RESUME_POLL_S = 30;
 /** pysh status through a proxy waits at most this long for the remote daemon. */
-const STATUS_DEADLINE_MS = 10_000;
+const STATUS_DEADLINE_MS = 5_000;
 
 export class ProxiedSession implements SessionHandle, RemoteControl {
   readonly pid = 0;
@@ -191,6 +191,10 @@ export class ProxiedSession implements SessionHandle, RemoteControl {
     const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DaemonError("timeout", `remote ${this.link.address} did not answer status within ${ms} ms`)), ms)));
     try {
       return { ...(await Promise.race([this.request("status", {}, {}, 0), late])), proxy: this.link.info() };
+    } catch (e) {
+      // A link that went quiet (the ping has not given it up yet): what is known of it.
+      if (e instanceof DaemonError && (e.code === "timeout" || e.code === "unreachable")) return { state: "unreachable", running: [], vars: null, cells: null, proxy: this.link.info(), error: e.message };
+      throw e;
     } finally {
       clearTimeout(timer);
     }

@@ -24,12 +24,21 @@ export async function connectTo(local, alias, addr, remote, ...extra) {
   return local.pyctl("connect", alias, addr, "--tls", "--token-file", remote.tokenFile, ...extra);
 }
 
-/** A TCP relay to port that can be cut (every connection through it destroyed) and healed. */
+/**
+ * A TCP relay to port that can be cut (every connection through it destroyed), frozen (bytes
+ * stop flowing both ways and new connections hang, as on a dead network path) and healed.
+ */
 export async function relay(port) {
   const socks = new Set();
   let open = true;
+  let frozen = false;
   const server = createServer((a) => {
     if (!open) return a.destroy();
+    if (frozen) {
+      socks.add(a);
+      a.on("error", () => {});
+      return; // accepted, never answered
+    }
     const b = netConnect(port, "127.0.0.1");
     socks.add(a).add(b);
     a.pipe(b).pipe(a);
@@ -53,6 +62,15 @@ export async function relay(port) {
     },
     heal() {
       open = true;
+      frozen = false;
+    },
+    /** Stop every byte (existing connections stay open, silent); heal() lets new ones through. */
+    freeze() {
+      frozen = true;
+      for (const s of socks) {
+        s.unpipe();
+        s.pause();
+      }
     },
     close() {
       this.cut();
