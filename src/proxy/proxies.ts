@@ -7,7 +7,7 @@ import { parseTarget, canonicalAddress } from "../util/address.js";
 import type { RemoteTarget } from "../client/remote.js";
 import { RemoteLink } from "./link.js";
 import { ProxiedSession } from "./proxied-session.js";
-import { loadProxies, rememberProxy, forgetProxy, storePath } from "./store.js";
+import { loadProxies, rememberProxy, forgetProxy } from "./store.js";
 
 export interface ConnectParams {
   alias: string;
@@ -30,8 +30,7 @@ function targetOf(address: string, tls: boolean): RemoteTarget {
 export async function connectProxy(table: SessionTable, p: ConnectParams): Promise<Record<string, unknown>> {
   const target = targetOf(p.address, p.tls);
   const existing = table.find(p.alias);
-  // A live session of that name and no --replace: the table's refusal, before any probe.
-  if (existing && existing.state !== "dead" && !p.replace) await table.add(p.alias, false, () => Promise.reject(new Error("unreachable")));
+  // Probe first: a session this would replace is discarded only for a remote that answers.
   const link = await RemoteLink.open(target, p.token);
   try {
     await table.add(p.alias, p.replace, async () => new ProxiedSession(link, p.alias));
@@ -78,5 +77,3 @@ export async function restoreProxies(table: SessionTable): Promise<string[]> {
   }
   return restored;
 }
-
-export { storePath };

@@ -19,8 +19,6 @@ export interface StoredProxy {
 const MAX_FILE = 1024 * 1024;
 const TOKEN = /^[\x21-\x7e]{1,1024}$/;
 
-export const storePath = proxiesPath;
-
 function valid(p: unknown): p is StoredProxy {
   const x = p as StoredProxy;
   return (
@@ -40,7 +38,7 @@ function valid(p: unknown): p is StoredProxy {
 }
 
 /** The stored proxies; throws (with why) for a file that is unsafe or not ours to read. */
-export function loadProxies(path = storePath()): StoredProxy[] {
+export function loadProxies(path = proxiesPath()): StoredProxy[] {
   if (!existsSync(path)) return [];
   const st = lstatSync(path);
   if (!st.isFile()) throw new Error(`${path} is not a regular file`);
@@ -57,7 +55,7 @@ export function loadProxies(path = storePath()): StoredProxy[] {
   return list;
 }
 
-function save(list: StoredProxy[], path = storePath()): void {
+function save(list: StoredProxy[], path = proxiesPath()): void {
   ensurePrivateDir(stateDir());
   writePrivateFile(path, JSON.stringify({ proxies: list }, null, 1) + "\n");
 }
