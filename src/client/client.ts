@@ -157,6 +157,29 @@ export class Client {
     return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}), ...via }, handlers);
   }
 
+  /**
+   * The round trip of a WebSocket ping, answered by the server's WebSocket layer (pythond 0.4's
+   * too) without a request, so it is not logged there nor queued behind a cell; rejects after ms.
+   */
+  ping(ms: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const tag = Buffer.from(String(t0 + Math.random()));
+      const onPong = (p: Buffer) => {
+        if (!p.equals(tag)) return;
+        clearTimeout(timer);
+        this.ws.off("pong", onPong);
+        resolve(Date.now() - t0);
+      };
+      const timer = setTimeout(() => {
+        this.ws.off("pong", onPong);
+        reject(new ConnectError(`no answer to a ping within ${ms} ms`));
+      }, ms);
+      this.ws.on("pong", onPong);
+      this.ws.ping(tag);
+    });
+  }
+
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */
   sendRaw(data: Buffer | string): void {
     if (this.legacy) this.legacy.sendRaw(data);

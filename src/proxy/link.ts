@@ -146,15 +146,13 @@ export class RemoteLink {
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
 
+  /** WebSocket pings (not requests: nothing in the remote's access log, nothing queued behind a cell). */
   private startPings(c: Client): void {
     clearInterval(this.pinger);
-    // pythond 0.4 serves a connection serially: a ping would wait behind a long run.
-    if (c.isLegacy) return;
     this.pinger = setInterval(() => {
-      const t0 = Date.now();
-      withDeadline(c.request(c.isLegacy ? "ls" : "hello"), PING_DEADLINE_MS, () => c.close()).then(
-        () => (this.rtt = Date.now() - t0),
-        () => {},
+      c.ping(PING_DEADLINE_MS).then(
+        (ms) => (this.rtt = ms),
+        () => c.close(), // silent: given up, made again
       );
     }, PING_EVERY_MS);
     this.pinger.unref();
