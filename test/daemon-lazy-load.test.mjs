@@ -4,32 +4,10 @@
 // sources, so a new static import that drags them back in fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ROOT } from "./helpers/daemon.mjs";
-
-// Static imports only: `import x from "y"`, `import "y"`, `export … from "y"`; not `import type`.
-const STATIC = /^\s*(?:import|export)\s+(?!type\s)(?:[^;"']*?\bfrom\s+)?["']([^"']+)["']/gm;
-
-/** Files reachable from entry through static imports, and the packages they import. */
-export function staticClosure(root, entry) {
-  const files = new Set();
-  const packages = new Set();
-  const todo = [join(root, entry)];
-  while (todo.length) {
-    const f = todo.pop();
-    if (files.has(f)) continue;
-    files.add(f);
-    for (const [, spec] of readFileSync(f, "utf8").matchAll(STATIC)) {
-      if (spec.startsWith(".")) {
-        const target = join(dirname(f), spec.replace(/\.js$/, ".ts"));
-        assert.ok(existsSync(target), `${relative(root, f)} imports ${spec}, which does not exist`);
-        todo.push(target);
-      } else if (!spec.startsWith("node:")) packages.add(spec);
-    }
-  }
-  return { files: [...files].map((f) => relative(root, f)), packages: [...packages] };
-}
+import { staticClosure } from "./helpers/imports.mjs";
 
 test("the daemon's start-up imports reach no TLS, token or certificate code", () => {
   // src/cli/commands/daemon.ts imports server.ts when the verb runs; from there on, all static.

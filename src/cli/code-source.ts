@@ -88,6 +88,24 @@ export function inputFrom(file: string): string {
   return bytes.toString("utf8");
 }
 
+/** Which session of a proxy's remote daemon the code is for, as the request says it (see codeArgs). */
+export interface Via {
+  remote?: string;
+  words?: string[];
+}
+
+/**
+ * The code after the session name, and the explicit form through a proxy: "<remote> -f FILE"
+ * and "<remote> -" name the remote session outright; several plain arguments also go as typed
+ * ("words"), and the daemon takes the first as the remote session's name only if the session
+ * is a proxy (else they are lines of code, as always).
+ */
+export function codeArgs(rest: string[]): { code: string; via: Via } {
+  if ((rest[1] === "-f" && rest.length === 3) || (rest[1] === "-" && rest.length === 2)) return { code: codeFrom(rest.slice(1)), via: { remote: rest[0] } };
+  if (rest.length >= 2 && rest[0] !== "-f") return { code: codeFrom(rest), via: { words: rest } };
+  return { code: codeFrom(rest), via: {} };
+}
+
 export function codeFrom(args: string[]): string {
   if (!args.length) throw new UsageError("no code given (pass it as an argument, -f FILE, or - for stdin)");
   let code: string;

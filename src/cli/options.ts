@@ -123,6 +123,15 @@ export function seconds(value: unknown, flag: string, usage: string, { min = 0, 
   return n;
 }
 
+/**
+ * The explicit form through a proxy: `<alias> <remote-session> ...` names another session of
+ * the proxy's remote daemon. With `want` plain arguments after the session, one more in front
+ * of them is that remote session's name ({"remote": ...} in the request).
+ */
+export function remoteField(args: readonly string[], want: number, usage: string): { remote?: string } {
+  return args.length === want + 2 ? { remote: sessionName(args[1], usage) } : {};
+}
+
 /** A session name as a positional: never something that looks like an option. */
 export function sessionName(word: string | undefined, usage: string): string {
   if (word === undefined) throw new UsageError(`${commandOf(usage)}: no session name given`, usage);

@@ -16,6 +16,8 @@ usage: pyctl <verb>
   untrust     stop accepting a client certificate
   pin         accept a server certificate (a file, or HOST:PORT on first contact; --list)
   unpin       forget a pinned server certificate
+  connect     proxy an alias to a remote daemon's session (--tls, --token-file F)
+  disconnect  drop a proxy
 Run "pyctl <verb> --help" for details.`;
 
 const d = () => import("./commands/daemon.js");
@@ -33,6 +35,8 @@ process.exitCode = await dispatch(
     untrust: async () => (await import("./commands/untrust.js")).untrust,
     pin: async () => (await import("./commands/pin.js")).pin,
     unpin: async () => (await import("./commands/unpin.js")).unpin,
+    connect: async () => (await import("./commands/connect.js")).connect,
+    disconnect: async () => (await import("./commands/connect.js")).disconnect,
   },
   HELP,
 );

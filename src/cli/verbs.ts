@@ -28,7 +28,9 @@ and fork, where the code begins. --json (every verb but attach) prints JSON, err
 Run "pysh <verb> --help" for details. Exit: 0 ok, 1 error, 2 usage.
 A daemon is started in the background if none answers (PYTHOND_NO_AUTOSTART=1 to refuse).
 A remote daemon: PYTHOND_HOST=host:port, PYTHOND_TLS=1, PYTHOND_TOKEN (or PYTHOND_TOKEN_FILE);
-pin its certificate first: pyctl pin host:port.`;
+pin its certificate first: pyctl pin host:port. Or let the local daemon hold the link:
+pyctl connect <alias> host:port --tls --token-file F, then every verb takes <alias> (the
+remote session of that name) or <alias> <remote-session>.`;
 
 export const verbs: Record<string, () => Promise<Command>> = {
   new: async () => (await import("./commands/new.js")).newSession,

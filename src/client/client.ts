@@ -6,6 +6,7 @@ import { ConnectError, DaemonRequestError } from "./errors.js";
 import type { RequestHandlers, LegacyBridge } from "./requests.js";
 export type { RequestHandlers, CellOutcome, LegacyBridge } from "./requests.js";
 import type { CellOutcome } from "./requests.js";
+import type { RemoteTarget } from "./remote.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL, encodeRequest, parseIncoming, decodeOutput } from "../wire/structured.js";
 
@@ -98,6 +99,12 @@ export class Client {
     }
   }
 
+  /** A remote daemon at `target` with this token (a proxy's link; PYTHOND_HOST and PYTHOND_TOKEN are not read). */
+  static async connectTo(target: RemoteTarget, token: string, timeoutMs = 5000): Promise<Client> {
+    const { openRemoteTo } = await import("./remote.js");
+    return Client.make(await openRemoteTo(target, token, wsOptions(timeoutMs), timeoutMs), target.name, true);
+  }
+
   /** True once the daemon closed this connection (every later request rejects). */
   get isClosed(): boolean {
     return this.closedError !== null;
@@ -137,14 +144,40 @@ export class Client {
    * Run code in a session; output streams to handlers.output, the outcome resolves. `cell`
    * (12 lowercase hex digits) names the cell, so a caller that stops waiting can poll it.
    * `stdin` is what the cell's input() and sys.stdin read (without it they have nothing).
+   * `via`, through a proxy: `remote` names another session of its remote daemon; `words` are
+   * the code arguments as typed, of which (two or more) the first names the remote session
+   * (pythond 0.4's `run <proxy> <remote> code`).
    */
   /** True when the daemon is pythond 0.4 (text protocol): only what 0.4 can serve works. */
   get isLegacy(): boolean {
     return this.legacy !== undefined;
   }
 
-  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string): Promise<CellOutcome> {
-    return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}) }, handlers);
+  run(session: string, code: string, handlers: RequestHandlers = {}, cell?: string, stdin?: string, via?: { remote?: string; words?: string[] }): Promise<CellOutcome> {
+    return this.request("run", { session, code, ...(cell ? { cell } : {}), ...(stdin !== undefined ? { stdin } : {}), ...via }, handlers);
+  }
+
+  /**
+   * The round trip of a WebSocket ping, answered by the server's WebSocket layer (pythond 0.4's
+   * too) without a request, so it is not logged there nor queued behind a cell; rejects after ms.
+   */
+  ping(ms: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const tag = Buffer.from(String(t0 + Math.random()));
+      const onPong = (p: Buffer) => {
+        if (!p.equals(tag)) return;
+        clearTimeout(timer);
+        this.ws.off("pong", onPong);
+        resolve(Date.now() - t0);
+      };
+      const timer = setTimeout(() => {
+        this.ws.off("pong", onPong);
+        reject(new ConnectError(`no answer to a ping within ${ms} ms`));
+      }, ms);
+      this.ws.on("pong", onPong);
+      this.ws.ping(tag);
+    });
   }
 
   /** Send a raw frame (attach mode: binary keystrokes, text resize/detach messages). */

@@ -171,7 +171,11 @@ export async function openRemote(opts: Omit<UnixWsOptions, "headers" | "host">, 
   } catch (e) {
     throw new ConnectError((e as Error).message);
   }
-  const token = clientToken();
+  return { ws: await openRemoteTo(t, clientToken(), opts, timeoutMs), target: t };
+}
+
+/** A WebSocket to the daemon at `t` with this token (a proxy's link: its target and token are its own, not the environment's). */
+export async function openRemoteTo(t: RemoteTarget, token: string, opts: Omit<UnixWsOptions, "headers" | "host">, timeoutMs: number): Promise<UnixWebSocket> {
   let sock: Socket;
   try {
     sock = await openSocket(t, timeoutMs);
@@ -180,8 +184,7 @@ export async function openRemote(opts: Omit<UnixWsOptions, "headers" | "host">, 
     throw explain(t, e as NodeJS.ErrnoException);
   }
   try {
-    const ws = await UnixWebSocket.over(sock, true, { ...opts, host: t.name, headers: { Authorization: `Bearer ${token}` } });
-    return { ws, target: t };
+    return await UnixWebSocket.over(sock, true, { ...opts, host: t.name, headers: { Authorization: `Bearer ${token}` } });
   } catch (e) {
     throw explain(t, e as NodeJS.ErrnoException);
   }

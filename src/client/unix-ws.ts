@@ -198,6 +198,11 @@ export class UnixWebSocket extends EventEmitter {
     this.writeFrame(binary ? OP_BINARY : OP_TEXT, binary ? data : Buffer.from(data, "utf8"));
   }
 
+  /** A ping (RFC 6455 5.5.2): the server's pong comes as a "pong" event with the same payload. */
+  ping(payload: Buffer = Buffer.alloc(0)): void {
+    if (this.isOpen) this.writeFrame(OP_PING, payload);
+  }
+
   /** Start the closing handshake; the socket ends when the server answers (or after a grace period). */
   close(code = 1000, reason = ""): void {
     if (!this.open || this.sentClose) return;
@@ -349,7 +354,9 @@ export class UnixWebSocket extends EventEmitter {
       this.closeReason = payload.subarray(2);
       if (!this.sentClose) this.close(this.closeCode === 1005 ? 1000 : this.closeCode);
       else this.sock.end();
-    } else if (op !== OP_PONG) {
+    } else if (op === OP_PONG) {
+      this.emit("pong", payload);
+    } else {
       throw new ProtocolError(`unknown opcode ${op}`, 1002);
     }
   }

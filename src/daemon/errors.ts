@@ -11,6 +11,12 @@ export type ErrorCode =
   | "too_large"
   | "timeout"
   | "unsupported"
+  // a proxy's remote daemon (proxy/failure.ts): not reached, or refused us
+  | "unreachable"
+  | "refused"
+  | "auth_failed"
+  | "pin_failed"
+  | "tls_failed"
   | "internal";
 
 export class DaemonError extends Error {

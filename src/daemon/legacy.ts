@@ -24,6 +24,9 @@ import { complete } from "./ops/complete.js";
 import { int, type IntReport } from "./ops/int.js";
 import { kill } from "./ops/kill.js";
 import { stop } from "./ops/stop.js";
+import { connect } from "./ops/connect.js";
+import { disconnect } from "./ops/disconnect.js";
+import type { SessionHandle } from "../session/handle.js";
 
 export { parseLegacy, type LegacyCommand };
 
@@ -71,6 +74,9 @@ export function legacyIntText(name: string, r: IntReport): string {
   return `OK int ${name}: ${t} (best-effort), ${p} (killed)`;
 }
 
+/** The error codes of a remote that could not be reached or refused us (proxy/failure.ts). */
+const PROBE_FAILURES = new Set(["refused", "auth_failed", "pin_failed", "tls_failed", "timeout", "unreachable"]);
+
 type Verb = (ctx: DaemonContext, c: LegacyCommand, conn: ConnInfo) => Promise<string | null>;
 
 /** The session a command names (its first word). */
@@ -84,6 +90,17 @@ function codeFor(c: LegacyCommand, verb: string): string | DaemonError {
   return code.trim() ? code : new DaemonError("bad_request", `${verb} requires code`);
 }
 
+/**
+ * The session and code of run/fire/fork. Through a proxy, `<verb> <proxy> <remote>\n<code>`
+ * keeps its 0.4 meaning: a header word after the proxy's name names the remote session.
+ */
+function codeTarget(ctx: DaemonContext, c: LegacyCommand, verb: string): { s: SessionHandle; code: string | DaemonError } {
+  const s = named(ctx, c);
+  const word = c.rawAfterName.trim();
+  if (s.remote && c.body !== undefined && isValidName(word)) return { s: s.remote.session(word), code: c.body.trim() ? c.body : new DaemonError("bad_request", `${verb} requires code`) };
+  return { s, code: codeFor(c, verb) };
+}
+
 /** Every verb: the command's words parsed into the op's params, the op, its 0.4 text. */
 const verbs: Record<string, Verb> = {
   async help(_ctx, c) {
@@ -93,7 +110,12 @@ const verbs: Record<string, Verb> = {
     if (c.args.length) return "ERR usage: ls";
     const { sessions } = await ls(ctx, { status: false });
     if (!sessions.length) return "(no sessions)";
-    return sessions.map((s) => `  ${s.name}: ${s.state === "alive" ? "alive" : "DEAD"} pid=${s.pid} (pty)`).join("\n");
+    return sessions
+      .map((s) => {
+        const p = s.proxy as { address: string; tls: boolean } | undefined;
+        return p ? `  ${s.name}: -> ${p.address}${p.tls ? " tls" : ""} (remote)` : `  ${s.name}: ${s.state === "alive" ? "alive" : "DEAD"} pid=${s.pid} (pty)`;
+      })
+      .join("\n");
   },
   async new(ctx, c) {
     const name = c.args[0];
@@ -105,8 +127,7 @@ const verbs: Record<string, Verb> = {
     return `OK ${name} pid=${r.pid}`;
   },
   async run(ctx, c) {
-    const s = named(ctx, c);
-    const code = codeFor(c, "run");
+    const { s, code } = codeTarget(ctx, c, "run");
     if (code instanceof DaemonError) return `ERR ${code.message}`;
     const chunks: Buffer[] = [];
     const sink = { ...quietSink(), output: (_stream: number, data: Buffer) => void chunks.push(Buffer.from(data)) };
@@ -115,14 +136,12 @@ const verbs: Record<string, Verb> = {
     return result.ok ? text : `ERR execution failed\n${text}`;
   },
   async fire(ctx, c) {
-    const s = named(ctx, c);
-    const code = codeFor(c, "fire");
+    const { s, code } = codeTarget(ctx, c, "fire");
     if (code instanceof DaemonError) return `ERR ${code.message}`;
     return pyJson(await fire(ctx, { s, code }));
   },
   async fork(ctx, c) {
-    const s = named(ctx, c);
-    const code = codeFor(c, "fork");
+    const { s, code } = codeTarget(ctx, c, "fork");
     if (code instanceof DaemonError) return `ERR ${code.message}`;
     return pyJson(await fork(ctx, { s, code }));
   },
@@ -177,11 +196,26 @@ const verbs: Record<string, Verb> = {
     if (!c.args[0]) return "ERR unknown: attach";
     return legacyAttach(ctx, c, conn);
   },
-  async connect(_ctx, c) {
-    return `ERR ${c.cmd}: remote proxies are not available in this version`;
+  async connect(ctx, c) {
+    // 0.4: connect <name> <host:port> <token> [--tls]; ours also takes --replace (0.4 replaced silently).
+    const flags = c.args.slice(3);
+    const [alias, address, token] = c.args;
+    if (c.body !== undefined || !token || flags.some((f) => f !== "--tls" && f !== "--replace")) return "ERR usage: pyctl connect <name> <host:port> <token> [--tls]";
+    if (!isValidName(alias)) return "ERR invalid session name";
+    let r;
+    try {
+      r = await connect(ctx, { alias, address, token, tls: flags.includes("--tls"), replace: flags.includes("--replace") });
+    } catch (e) {
+      // 0.4's shape for a remote that would not answer, with our exact reason.
+      if (e instanceof DaemonError && PROBE_FAILURES.has(e.code)) return `ERR remote probe failed: ${e.message}`;
+      throw e;
+    }
+    return `OK connected ${alias} -> ${r.address}${r.tls ? " tls" : ""}`;
   },
-  async disconnect(_ctx, c) {
-    return `ERR ${c.cmd}: remote proxies are not available in this version`;
+  async disconnect(ctx, c) {
+    if (c.args.length !== 1) return "ERR usage: pyctl disconnect <name>";
+    await disconnect(ctx, { alias: c.args[0] });
+    return `OK disconnected ${c.args[0]}`;
   },
 };
 

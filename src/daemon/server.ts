@@ -5,7 +5,7 @@ import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { socketPath, runtimeDir, agentDir, daemonLogPath } from "../util/paths.js";
+import { socketPath, runtimeDir, agentDir, daemonLogPath, proxiesPath } from "../util/paths.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
 import { AccessLog, stderrIs } from "./access-log.js";
 import { SessionTable } from "./session-table.js";
@@ -93,6 +93,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     process.once("exit", () => log.flush());
     const table = new SessionTable({ agentDir: agents, maxSessions, maxOutput });
     await table.adoptAll();
+    // Proxies kept from the last run come back (their code, TLS included, loads only then).
+    if (existsSync(proxiesPath())) await (await import("../proxy/proxies.js")).restoreProxies(table);
 
     const http = createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain" }).end("pythond speaks WebSocket only\n");

@@ -32,6 +32,9 @@ import { stop } from "./ops/stop.js";
 import { restart } from "./ops/restart.js";
 import { locate } from "./ops/locate.js";
 import { attach, type Terminal, type TerminalInput } from "./ops/attach.js";
+import { connect } from "./ops/connect.js";
+import { disconnect } from "./ops/disconnect.js";
+import { isValidName } from "./names.js";
 
 /** A client that lets this much output pile up unread is dropped; its cells keep running. */
 const MAX_BUFFERED = 256 * 1024 * 1024;
@@ -53,12 +56,50 @@ function str(req: Request, key: string, required = true): string {
 
 /** The session a request names ("session" must be a string). */
 function session(c: Call): SessionHandle {
-  return c.ctx.table.get(str(c.req, "session"));
+  return through(c, c.ctx.table.get(str(c.req, "session")));
 }
 
 /** The session a request names, looked up by whatever it wrote (fork, int, poll --wait). */
 function sessionNamed(c: Call): SessionHandle {
-  return c.ctx.table.get(String(c.req.session));
+  return through(c, c.ctx.table.get(String(c.req.session)));
+}
+
+/** The "remote" field, if given: the name of a session on the proxy's remote daemon (the explicit form). */
+function remoteName(c: Call): string | undefined {
+  const r = c.req.remote;
+  if (r === undefined) return undefined;
+  if (typeof r !== "string" || !isValidName(r)) throw new DaemonError("bad_request", '"remote" must be a session name');
+  return r;
+}
+
+/** s, or with "remote" the session of that name on s's remote daemon (s must be a proxy). */
+function through(c: Call, s: SessionHandle): SessionHandle {
+  const r = remoteName(c);
+  // A run's "words" (below) sent on with its int or cancel: the same remote session.
+  if (r === undefined && s.remote && explicitWords(c.req.words)) return s.remote.session((c.req.words as string[])[0]);
+  if (r === undefined) return s;
+  if (!s.remote) throw new DaemonError("bad_request", `'${s.name}' is not a proxy: only a proxy names a remote session (pysh <verb> <proxy> <remote-session> ...)`);
+  return s.remote.session(r);
+}
+
+function explicitWords(words: unknown): boolean {
+  return Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string") && isValidName(words[0]);
+}
+
+/**
+ * The session and code of run/fire/fork. "words" are the code arguments as typed: through a
+ * proxy with two or more, the first names the remote session (0.4's `run <proxy> <remote> code`).
+ */
+function codeTarget(c: Call, verb: string, named = false): { s: SessionHandle; text: string } {
+  const words = c.req.words;
+  const s = named ? c.ctx.table.get(String(c.req.session)) : c.ctx.table.get(str(c.req, "session"));
+  if (s.remote && c.req.remote === undefined && Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string")) {
+    if (!explicitWords(words)) throw new DaemonError("bad_request", `'${words[0]}' is not a session name: through a proxy, the first of several code arguments names the remote session`);
+    const text = words.slice(1).join("\n");
+    if (!text.trim()) throw new DaemonError("bad_request", `${verb} requires code`);
+    return { s: s.remote.session(words[0]), text };
+  }
+  return { s: through(c, s), text: code(c.req, verb) };
 }
 
 function code(req: Request, verb: string): string {
@@ -111,7 +152,7 @@ function viaFields(req: Request): { via?: string[]; idleTtl?: number } {
 /** Every verb: its request fields parsed into the op's params (in the order they are checked), the op, the reply. */
 const verbs: Record<string, (c: Call) => Promise<unknown>> = {
   hello: (c) => hello(c.ctx),
-  ls: (c) => ls(c.ctx, { status: true }),
+  ls: (c) => ls(c.ctx, { status: true, remote: c.req.remote === undefined ? undefined : str(c.req, "remote") }),
   new: (c) => {
     const intGraceMs = ms(c.req.int_grace);
     const name = str(c.req, "session");
@@ -123,23 +164,23 @@ const verbs: Record<string, (c: Call) => Promise<unknown>> = {
     const python = str(c.req, "python", false) || undefined;
     const cwd = str(c.req, "cwd", false) || undefined;
     const { via, idleTtl } = viaFields(c.req);
-    return newSession(c.ctx, { name, replace, python, cwd, env, intGraceMs: intGraceMs ?? null, via, idleTtl });
+    return newSession(c.ctx, { name, replace, python, cwd, env, intGraceMs: intGraceMs ?? null, via, idleTtl, remote: remoteName(c) });
   },
   run: async (c) => {
-    const text = code(c.req, "run");
+    const { s, text } = codeTarget(c, "run");
     const cell = str(c.req, "cell", false);
     if (cell && !/^[0-9a-f]{12}$/.test(cell)) throw new DaemonError("bad_request", '"cell" must be 12 lowercase hex digits');
     const stdin = c.req.stdin === undefined ? undefined : str(c.req, "stdin", false);
-    return cellReply(await run(c.ctx, { s: session(c), code: text, cell: cell || undefined, stdin }, c.sink));
+    return cellReply(await run(c.ctx, { s, code: text, cell: cell || undefined, stdin }, c.sink));
   },
   fire: (c) => {
-    const text = code(c.req, "fire");
-    return fire(c.ctx, { s: session(c), code: text });
+    const { s, text } = codeTarget(c, "fire");
+    return fire(c.ctx, { s, code: text });
   },
   fork: (c) => {
     if (typeof c.req.code !== "string") throw new DaemonError("bad_request", '"code" must be a string');
-    const text = code(c.req, "fork");
-    return fork(c.ctx, { s: sessionNamed(c), code: text });
+    const { s, text } = codeTarget(c, "fork", true);
+    return fork(c.ctx, { s, code: text });
   },
   poll: (c) => {
     const waitS = seconds(c.req.wait, "wait");
@@ -172,9 +213,17 @@ const verbs: Record<string, (c: Call) => Promise<unknown>> = {
     const s = sessionNamed(c);
     return int(c.ctx, { s, graceMs: ms(c.req.grace), wait: c.req.wait !== false });
   },
-  kill: (c) => kill(c.ctx, { name: str(c.req, "session") }),
+  kill: (c) => kill(c.ctx, { name: str(c.req, "session"), remote: remoteName(c) }),
+  connect: (c) => {
+    const alias = str(c.req, "session");
+    if (!isValidName(alias)) throw new DaemonError("invalid_name", "invalid session name");
+    const token = str(c.req, "token");
+    if (!/^[\x21-\x7e]{1,1024}$/.test(token)) throw new DaemonError("bad_request", '"token" must be printable ASCII without spaces, at most 1024 characters');
+    return connect(c.ctx, { alias, address: str(c.req, "address"), tls: c.req.tls === true, token, replace: c.req.replace === true });
+  },
+  disconnect: (c) => disconnect(c.ctx, { alias: str(c.req, "session") }),
   stop: (c) => stop(c.ctx, { keepSessions: c.req.keep_sessions === true }, c.sink),
-  restart: (c) => restart(c.ctx, { name: String(c.req.session ?? ""), replay: c.req.replay === true }),
+  restart: (c) => restart(c.ctx, { name: String(c.req.session ?? ""), replay: c.req.replay === true, remote: remoteName(c) }),
   attach: (c) => {
     const s = session(c);
     const size = checkSize(c.req.rows, c.req.cols);

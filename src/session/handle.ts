@@ -1,6 +1,7 @@
-// What ops talk to: one session, whatever runs it. Today's implementation is the local agent
-// (session.ts); a session proxied to a remote daemon and one whose agent runs on an ssh host
-// implement the same interface, so no op changes when a kind of session is added.
+// What ops talk to: one session, whatever runs it: the local agent (session.ts), a session
+// proxied to a remote daemon (proxy/proxied-session.ts), one whose agent runs on an ssh host.
+// A proxied session adds `remote`: the few verbs its remote daemon does whole (int with its
+// escalation, poll --wait, new, kill) and the state of the link.
 import type { Hello } from "./agent-link.js";
 import type { SessionSettings } from "./agent-key.js";
 import type { Checkpoint } from "./checkpoint.js";
@@ -74,6 +75,32 @@ export interface LostCell {
   reason: string;
 }
 
+/** The link of a proxy to its remote daemon, as `pysh status` and `pysh ls` show it. */
+export interface LinkInfo {
+  address: string;
+  tls: boolean;
+  state: "connected" | "reconnecting" | "closed";
+  /** Unix time (s) of the last change of state. */
+  since: number;
+  last_error: string | null;
+  /** Round trip of the last ping (ms), null before the first. */
+  rtt_ms: number | null;
+  /** "pythond.json.1", or "pythond.0.4" for a pythond 0.4 remote. */
+  protocol: string;
+}
+
+/** A session on another daemon: what that daemon does whole, so ops hand it over. */
+export interface RemoteControl {
+  readonly alias: string;
+  /** The session's name on the remote daemon. */
+  readonly remoteName: string;
+  linkInfo(): LinkInfo;
+  /** Another session of the same remote daemon (the explicit form: pysh run <alias> <remote> ...). */
+  session(remoteName: string): SessionHandle;
+  /** Verbs the remote daemon answers whole, with its fields (int with escalation, poll --wait, new, kill). */
+  ask(op: string, fields: Record<string, unknown>, event?: (name: string, fields: Record<string, unknown>) => void): Promise<any>;
+}
+
 export interface SessionHandle {
   readonly name: string;
   /** Where it runs, for ls and status: "local" for an agent on this machine. */
@@ -127,6 +154,8 @@ export interface SessionHandle {
   /** A session that restarts itself (a proxy: its remote daemon does it). Without it, restart
    * starts a fresh session of the same kind with `settings`. */
   restart?(replay: boolean): Promise<Record<string, unknown>>;
+  /** Set for a session on another daemon (a proxy). */
+  readonly remote?: RemoteControl;
   /** Flow control: stop reading the session's output until each pause is resumed. */
   pauseInput(): void;
   resumeInput(): void;

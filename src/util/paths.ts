@@ -51,6 +51,11 @@ export function stateDir(): string {
   return join(process.env.HOME || homedir(), ".pythond");
 }
 
+/** The proxies a daemon keeps across restarts (proxy/store.ts): the tokens in it make it 0600. */
+export function proxiesPath(): string {
+  return join(stateDir(), "proxies.json");
+}
+
 export function sessionStateDir(name: string): string {
   return join(stateDir(), "sessions", name);
 }

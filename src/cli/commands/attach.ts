@@ -14,18 +14,23 @@ same screen. A late attacher first sees the recent screen.
   Ctrl-]       detach (the session lives on); Ctrl-D on an empty line detaches too
   Ctrl-C       interrupt the running cell (the human's or the agent's), or clear the line
   --read-only  watch only: keystrokes are not sent (Ctrl-] still detaches)
+Through a proxy: pysh attach <alias> [<remote-session>].
 End the session with: pysh kill <session>. Exit: 0 detached, 1 error, 2 usage.`;
 
 const CTRL_RIGHT_BRACKET = 0x1d;
 const ATTACH_TIMEOUT_MS = 10_000;
 
 const USAGE = "pysh attach [--read-only] [session]";
+/** The remote session named after a proxy's alias, if any. */
+let remote: string | undefined;
 /** How long a re-attach waits for the daemon that `pyctl restart` starts. */
 const REATTACH_WAIT_MS = 20_000;
 
 export const attach = verb({ usage: USAGE, help: HELP, options: { "--read-only": "flag" } }, async ({ opts, args }) => {
-  if (args.length > 1) throw new UsageError(`pysh attach: expected at most one session name, got ${args.length}`, USAGE);
+  if (args.length > 2) throw new UsageError(`pysh attach: expected at most one session name, got ${args.length}`, USAGE);
   const session = args.length ? sessionName(args[0], USAGE) : "default";
+  // Through a proxy: "<alias> <remote-session>" attaches to another session of its remote daemon.
+  if (args.length === 2) remote = sessionName(args[1], USAGE);
   const readOnly = opts["read-only"] === true;
   if (!process.stdin.isTTY) {
     process.stderr.write("ERR attach failed: attach requires a TTY\n");
@@ -103,7 +108,7 @@ async function attachOnce(session: string, readOnly: boolean, first: boolean): P
     client = await connect();
     const size = stdout.isTTY ? { rows: stdout.rows, cols: stdout.columns } : {};
     const c = client;
-    const done = c.request("attach", { session, ...size, read_only: readOnly }, {
+    const done = c.request("attach", { session, ...size, read_only: readOnly, ...(remote ? { remote } : {}) }, {
       event(name, fields) {
         if (name === "attached") {
           clearTimeout(timer);

@@ -1,6 +1,6 @@
 // pysh int <session> : interrupt the running cell; escalate if it ignores the interrupt.
 import { withClient, verb, out, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
-import { seconds, sessionName } from "../options.js";
+import { seconds, sessionName, remoteField } from "../options.js";
 
 const USAGE = "pysh int [--grace SECONDS] [--no-wait] [--json] <session>";
 
@@ -20,11 +20,12 @@ Exit 0 when the cell stopped (or nothing ran), 1 when the agent had to be killed
 export const interrupt = verb(
   { usage: USAGE, help: HELP, options: { "--grace": "value", "--no-wait": "flag", "--json": "flag" } },
   async ({ opts, args }, json) => {
-    if (args.length !== 1) throw new UsageError(`pysh int: expected one session name, got ${args.length}`, USAGE);
+    if (args.length !== 1 && args.length !== 2) throw new UsageError(`pysh int: expected one session name, got ${args.length}`, USAGE);
     const session = sessionName(args[0], USAGE);
+    const via = remoteField(args, 0, USAGE);
     const grace = seconds(opts.grace, "--grace", USAGE, { max: 24 * 3600 });
     return withClient(async (client) => {
-      const r = await client.request("int", { session, grace, wait: !opts["no-wait"] });
+      const r = await client.request("int", { session, grace, wait: !opts["no-wait"], ...via });
       if (json) out(JSON.stringify(r));
       else if (r.outcome === "idle") out(`OK no running cells in ${session}`);
       else if (r.outcome === "escalated") process.stderr.write(`ERR int ${session}: ${r.message}\n`);

@@ -1,7 +1,7 @@
 // pysh fire|fork <session> CODE... : start a cell in the background and print its id at once.
 import { withClient, verb, out, EXIT_OK, UsageError, type Command } from "../common.js";
 import { sessionName } from "../options.js";
-import { codeFrom } from "../code-source.js";
+import { codeArgs } from "../code-source.js";
 import { pyJson } from "../../util/py-json.js";
 
 const USAGES = {
@@ -30,9 +30,9 @@ function launch(name: "fire" | "fork"): Command {
   return verb({ usage, help: HELPS[name], options: { "--json": "flag" }, verbatimAfter: 1 }, async ({ args }, json) => {
     if (!args.length) throw new UsageError(`pysh ${name}: no session name given`, usage);
     const session = sessionName(args[0], usage);
-    const code = codeFrom(args.slice(1));
+    const { code, via } = codeArgs(args.slice(1));
     return withClient(async (client) => {
-      const r = await client.request(name, { session, code });
+      const r = await client.request(name, { session, code, ...via });
       out(json ? JSON.stringify({ cell_id: r.cell_id, status: r.status }) : pyJson({ cell_id: r.cell_id, status: r.status }));
       return EXIT_OK;
     }, json);

@@ -1,6 +1,6 @@
 // pysh new <session> : create a session (refuses an existing live one unless --replace).
 import { withClient, verb, out, EXIT_OK, UsageError } from "../common.js";
-import { seconds, sessionName } from "../options.js";
+import { seconds, sessionName, remoteField } from "../options.js";
 
 const USAGE = "pysh new [--replace] [--via CMD [--idle-ttl T]] [--python PATH] [--cwd DIR] [--env K=V]... [--int-grace S] [--json] <session>";
 
@@ -22,6 +22,8 @@ An existing live session is never replaced silently: pass --replace to discard i
   --idle-ttl T    with --via: how long the agent waits for a daemon to re-join it before it
                   ends (seconds, or 30m, 24h, 7d; default 24h)
   --json          print the reply as JSON (errors too)
+Through a proxy (pyctl connect), the session starts on the remote daemon:
+pysh new <alias> (its session of that name) or pysh new <alias> <remote-session>.
 Prints: OK <session> pid=<pid>, and " on <where>" for a session --via another host`;
 
 export const newSession = verb(
@@ -31,8 +33,9 @@ export const newSession = verb(
     options: { "--replace": "flag", "--python": "value", "--cwd": "value", "--env": "list", "--json": "flag", "--int-grace": "value", "--via": "value", "--idle-ttl": "value" },
   },
   async ({ opts, args }, json) => {
-    if (args.length !== 1) throw new UsageError(`pysh new: expected one session name, got ${args.length}`, USAGE);
+    if (args.length !== 1 && args.length !== 2) throw new UsageError(`pysh new: expected one session name, got ${args.length}`, USAGE);
     const session = sessionName(args[0], USAGE);
+    const target = remoteField(args, 0, USAGE); // through a proxy: which remote session
     const intGrace = seconds(opts["int-grace"], "--int-grace", USAGE);
     const env: Record<string, string> = {};
     for (const kv of opts.env ?? []) {
@@ -72,6 +75,7 @@ export const newSession = verb(
         env: Object.keys(env).length ? env : undefined,
         int_grace: intGrace,
         ...(via ? { via, idle_ttl: idleTtl } : {}),
+        ...target,
       });
       out(json ? JSON.stringify(r) : `OK ${r.name} pid=${r.pid}${r.where && r.where !== "local" ? ` on ${r.where}` : ""}`);
       return EXIT_OK;

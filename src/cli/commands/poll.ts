@@ -5,6 +5,7 @@ import { pyJson } from "../../util/py-json.js";
 
 const USAGE = "pysh poll [--wait [SECONDS]] [--json] <session> [cell_id]";
 const DAY = 24 * 3600;
+const CELL_ID = /^[0-9a-f]{12}$/;
 
 export const HELP = `usage: ${USAGE}
 
@@ -17,15 +18,19 @@ Fork cells add "merged" and "skipped" (the names merged back / left out).
                     exit 124 if it is still running when the wait ends
 --json prints everything the session knows about the cell.
 Exit status: 0 running or done, 1 the cell failed (or is unknown), 124 still running
-after --wait.`;
+after --wait.
+Through a proxy: pysh poll <alias> [<remote-session>] [cell_id].`;
 
 export const poll = verb({ usage: USAGE, help: HELP, options: { "--wait": "seconds?", "--json": "flag" } }, async ({ opts, args }, json) => {
-  if (args.length < 1 || args.length > 2) throw new UsageError(`pysh poll: expected <session> [cell_id], got ${args.length} argument(s)`, USAGE);
+  if (args.length < 1 || args.length > 3) throw new UsageError(`pysh poll: expected <session> [cell_id], got ${args.length} argument(s)`, USAGE);
   const session = sessionName(args[0], USAGE);
-  const cell: string | undefined = args[1];
+  // Through a proxy, "<alias> <remote-session> [cell_id]": a second word that is not a cell id names the remote session.
+  const explicit = args.length === 3 || (args.length === 2 && !CELL_ID.test(args[1]));
+  const via = explicit ? { remote: sessionName(args[1], USAGE) } : {};
+  const cell: string | undefined = explicit ? args[2] : args[1];
   const wait = opts.wait === true ? DAY : seconds(opts.wait, "--wait", USAGE, { max: DAY });
   return withClient(async (client) => {
-    const r = await client.request("poll", { session, cell, wait });
+    const r = await client.request("poll", { session, cell, wait, ...via });
     const timedOut = wait !== undefined && (r.state === "running" || r.state === "queued");
     const failed = (r.state === "done" && r.ok === false) || r.state === "cancelled";
     if (json) return out(JSON.stringify(r)), timedOut ? 124 : failed || r.state === "unknown" || r.state === "evicted" ? EXIT_ERROR : EXIT_OK;

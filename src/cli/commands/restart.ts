@@ -1,6 +1,6 @@
 // pysh restart <session> [--replay] : a fresh interpreter with the same name, python, cwd and env.
 import { withClient, verb, out, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
-import { sessionName } from "../options.js";
+import { sessionName, remoteField } from "../options.js";
 
 const USAGE = "pysh restart [--replay] [--json] <session>";
 
@@ -18,10 +18,11 @@ and environment); the old namespace is discarded. Works on a dead session too
 Prints: OK <session> pid=<pid> [replayed N cells ...]. Exit 1 if a replayed cell raised.`;
 
 export const restart = verb({ usage: USAGE, help: HELP, options: { "--replay": "flag", "--json": "flag" } }, async ({ opts, args }, json) => {
-  if (args.length !== 1) throw new UsageError(`pysh restart: expected one session name, got ${args.length}`, USAGE);
+  if (args.length !== 1 && args.length !== 2) throw new UsageError(`pysh restart: expected one session name, got ${args.length}`, USAGE);
   const session = sessionName(args[0], USAGE);
+  const via = remoteField(args, 0, USAGE);
   return withClient(async (client) => {
-    const r = await client.request("restart", { session, replay: opts.replay === true });
+    const r = await client.request("restart", { session, replay: opts.replay === true, ...via });
     const failed = r.replayed && r.ok === false;
     if (json) return out(JSON.stringify(r)), failed ? EXIT_ERROR : EXIT_OK;
     if (r.replayed && r.output) process.stderr.write(String(r.output).replace(/\n*$/, "\n"));

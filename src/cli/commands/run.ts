@@ -1,7 +1,7 @@
 // pysh run <session> CODE...|-f FILE|-  : run a cell, stream its output, exit 1 if it raised.
 import { connect, verb, out, report, errorType, EXIT_OK, EXIT_ERROR, UsageError } from "../common.js";
 import { seconds, sessionName } from "../options.js";
-import { codeFrom, inputFrom } from "../code-source.js";
+import { codeArgs, inputFrom, type Via } from "../code-source.js";
 import { CellPrinter } from "../output.js";
 import type { CellOutcome, Client } from "../../client/client.js";
 import { DaemonRequestError } from "../../client/errors.js";
@@ -51,7 +51,7 @@ export const run = verb(
     const timeout = seconds(opts.timeout, "--timeout", USAGE, { above: true });
     if (!args.length) throw new UsageError("pysh run: no session name given", USAGE);
     const session = sessionName(args[0], USAGE);
-    const code = codeFrom(args.slice(1));
+    const { code, via } = codeArgs(args.slice(1));
     let stdin: string | undefined;
     if (opts.stdin !== undefined) {
       if (opts.stdin === "-" && args[1] === "-" && args.length === 2) throw new UsageError("pysh run: the code and --stdin cannot both come from stdin", USAGE);
@@ -74,12 +74,12 @@ export const run = verb(
           interrupted = true;
           if (presses === 1) {
             process.stderr.write(`\npysh: interrupting cell ${cellId} (Ctrl-C again to stop waiting and leave it running)\n`);
-            void interruptOwnCell(c, session, cellId);
+            void interruptOwnCell(c, session, cellId, via);
           } else resolve({ gaveUp: "detached" });
         };
         process.on("SIGINT", onSigint);
       });
-      const r = json ? await runJson(c, session, code, cellId, giveUp, stdin) : await runText(c, session, code, cellId, giveUp, stdin);
+      const r = json ? await runJson(c, session, code, cellId, giveUp, stdin, via) : await runText(c, session, code, cellId, giveUp, stdin, via);
       if ("gaveUp" in r) {
         if (r.gaveUp === "timeout") {
           if (json) out(JSON.stringify({ event: "timeout", cell_id: cellId, timeout }));
@@ -113,28 +113,28 @@ export const run = verb(
 );
 
 /** A queued cell is dropped; a running one gets KeyboardInterrupt (without waiting for it). */
-async function interruptOwnCell(c: Client, session: string, cellId: string): Promise<void> {
+async function interruptOwnCell(c: Client, session: string, cellId: string, via: Via): Promise<void> {
   try {
-    await c.request("cancel", { session, cell: cellId });
+    await c.request("cancel", { session, cell: cellId, ...via });
   } catch {
     try {
-      await c.request("int", { session, wait: false });
+      await c.request("int", { session, wait: false, ...via });
     } catch (e) {
       process.stderr.write(`pysh: could not interrupt: ${(e as Error).message}\n`);
     }
   }
 }
 
-async function runText(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string): Promise<CellOutcome | GaveUp> {
+async function runText(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string, via?: Via): Promise<CellOutcome | GaveUp> {
   const printer = new CellPrinter();
   try {
-    return await Promise.race([c.run(session, code, { output: (s, d) => printer.write(s, d) }, cellId, stdin), giveUp]);
+    return await Promise.race([c.run(session, code, { output: (s, d) => printer.write(s, d) }, cellId, stdin, via), giveUp]);
   } finally {
     printer.finish();
   }
 }
 
-async function runJson(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string): Promise<CellOutcome | GaveUp> {
+async function runJson(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string, via?: Via): Promise<CellOutcome | GaveUp> {
   const streams: Record<number, Buffer[]> = { 1: [], 2: [] };
   const decoders: Record<number, StringDecoder> = { 1: new StringDecoder("utf8"), 2: new StringDecoder("utf8") };
   const output = (s: number, d: Buffer) => {
@@ -143,7 +143,7 @@ async function runJson(c: Client, session: string, code: string, cellId: string,
     const text = decoders[k].write(Buffer.from(d));
     if (text) out(JSON.stringify({ stream: k === 2 ? "stderr" : "stdout", text }));
   };
-  const r = await Promise.race([c.run(session, code, { output }, cellId, stdin), giveUp]);
+  const r = await Promise.race([c.run(session, code, { output }, cellId, stdin, via), giveUp]);
   if ("gaveUp" in r) return r;
   out(JSON.stringify({ ...r, stdout: Buffer.concat(streams[1]).toString("utf8"), stderr: Buffer.concat(streams[2]).toString("utf8") }));
   return r;

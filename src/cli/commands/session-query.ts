@@ -1,6 +1,6 @@
 // pysh status|vars|complete|kill|cells <session> : one request, one printed answer.
 import { withClient, verb, out, EXIT_OK, UsageError, type Command } from "../common.js";
-import { sessionName } from "../options.js";
+import { sessionName, remoteField } from "../options.js";
 import { pyJson } from "../../util/py-json.js";
 
 const USAGES: Record<string, string> = {
@@ -10,6 +10,9 @@ const USAGES: Record<string, string> = {
   kill: "pysh kill [--json] <session>",
   cells: "pysh cells [--json] <session>",
 };
+
+/** Said under every verb's help: the explicit form through a proxy. */
+export const VIA_PROXY = `Through a proxy (pyctl connect), <session> is its alias; "<alias> <remote-session>"\nnames another session of the remote daemon.`;
 
 const TEXTS: Record<string, string> = {
   status: `Session health as JSON: state (idle|running), running cell ids, number of\nvariables and cells, plus pid, queued cells, memory and last activity.`,
@@ -21,14 +24,15 @@ const TEXTS: Record<string, string> = {
 
 function query(name: string): Command {
   const usage = USAGES[name];
-  const help = `usage: ${usage}\n\n${TEXTS[name]}\n--json: the reply as one line of JSON (errors too).`;
+  const help = `usage: ${usage}\n\n${TEXTS[name]}\n${VIA_PROXY}\n--json: the reply as one line of JSON (errors too).`;
   return verb({ usage, help, options: { "--json": "flag" } }, async ({ args }, json) => {
     const want = name === "complete" ? 2 : 1;
-    if (args.length !== want) throw new UsageError(`pysh ${name}: expected ${name === "complete" ? "<session> <text>" : "one session name"}, got ${args.length} argument(s)`, usage);
+    if (args.length !== want && args.length !== want + 1) throw new UsageError(`pysh ${name}: expected ${name === "complete" ? "<session> <text>" : "one session name"}, got ${args.length} argument(s)`, usage);
     const session = sessionName(args[0], usage);
-    const text = args[1];
+    const via = remoteField(args, want - 1, usage);
+    const text = args[args.length - 1];
     return withClient(async (client) => {
-      const r = await client.request(name, { session, text });
+      const r = await client.request(name, { session, ...(name === "complete" ? { text } : {}), ...via });
       if (json) return out(JSON.stringify(name === "kill" ? { killed: session, ...r } : r)), EXIT_OK;
       switch (name) {
         case "status": {
@@ -37,7 +41,7 @@ function query(name: string): Command {
           break;
         }
         case "kill":
-          out(`OK killed ${session}`);
+          out(`OK killed ${via.remote ?? session}`);
           break;
         case "cells":
           out(JSON.stringify(r, null, 2));

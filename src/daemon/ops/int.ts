@@ -39,6 +39,8 @@ export interface IntReport {
  */
 export async function int(ctx: DaemonContext, p: IntParams): Promise<IntReport> {
   const { s } = p;
+  // A proxied session: its daemon interrupts and escalates.
+  if (s.remote) return s.remote.ask("int", { wait: p.wait, ...(p.graceMs !== undefined ? { grace: p.graceMs / 1000 } : {}) });
   const graceMs = p.graceMs ?? ctx.table.intGrace(s.name) ?? defaultGraceMs();
   const t0 = Date.now();
   const r = await s.interrupt();

@@ -1,6 +1,7 @@
 // ls: every session, sorted by name; with `status`, what each agent says of itself.
 import type { DaemonContext } from "../context.js";
 import type { SessionHandle } from "../../session/handle.js";
+import { DaemonError } from "../errors.js";
 
 export interface SessionSummary {
   name: string;
@@ -20,6 +21,7 @@ async function summary(s: SessionHandle): Promise<SessionSummary> {
     cwd: s.info.cwd,
     started: s.info.started,
     last_activity: s.lastActivity / 1000,
+    ...(s.remote ? { proxy: s.remote.linkInfo() } : {}),
   };
   if (s.state !== "alive") return { ...base, reason: s.deathReason };
   try {
@@ -30,8 +32,14 @@ async function summary(s: SessionHandle): Promise<SessionSummary> {
   }
 }
 
-export async function ls(ctx: DaemonContext, p: { status: boolean }): Promise<{ sessions: SessionSummary[] }> {
+export async function ls(ctx: DaemonContext, p: { status: boolean; remote?: string }): Promise<{ sessions: SessionSummary[] }> {
+  if (p.remote !== undefined) {
+    // The sessions of a proxy's remote daemon, as that daemon lists them.
+    const proxy = ctx.table.get(p.remote).remote;
+    if (!proxy) throw new DaemonError("bad_request", `'${p.remote}' is not a proxy (pyctl connect makes one)`);
+    return proxy.ask("ls", {});
+  }
   const all = ctx.table.list();
-  if (!p.status) return { sessions: all.map((s) => ({ name: s.name, state: s.state, pid: s.pid, where: s.where })) };
+  if (!p.status) return { sessions: all.map((s) => ({ name: s.name, state: s.state, pid: s.pid, where: s.where, ...(s.remote ? { proxy: s.remote.linkInfo() } : {}) })) };
   return { sessions: await Promise.all(all.map(summary)) };
 }

@@ -23,6 +23,8 @@ export interface Polled {
 export async function poll(ctx: DaemonContext, p: PollParams, sink: Sink): Promise<Polled> {
   let { s } = p;
   let cell = p.cell;
+  // A proxied session: its daemon waits, and knows the cells its session died in.
+  if (s.remote) return s.remote.ask("poll", { ...(cell ? { cell } : {}), ...(p.waitS !== undefined ? { wait: p.waitS } : {}) }, (n, f) => sink.event(n, f));
   if (p.waitS !== undefined) {
     const first = await s.poll(cell, 10_000);
     cell ??= first.cell_id;

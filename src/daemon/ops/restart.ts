@@ -8,11 +8,12 @@ import { historyCells, firstLine, type HistoryCell } from "../../session/replay.
 /** history.py larger than this is not replayed (a clear error instead). */
 export const MAX_REPLAY_BYTES = 16 * 1024 * 1024;
 
-export async function restart(ctx: DaemonContext, p: { name: string; replay: boolean }): Promise<Record<string, unknown>> {
+export async function restart(ctx: DaemonContext, p: { name: string; replay: boolean; remote?: string }): Promise<Record<string, unknown>> {
   const { name, replay } = p;
   const old = ctx.table.find(name);
   if (!old) throw new DaemonError("no_session", `no session '${name}' -- create it first with: pysh new ${name}`, `no session '${name}' -- create it first with: new ${name}`);
-  if (old.restart) return old.restart(replay);
+  const self = p.remote && old.remote ? old.remote.session(p.remote) : old;
+  if (self.restart) return self.restart(replay);
   // What `new` was given (kept in the agent's key file, so also for an adopted session).
   const o = old.settings;
   const historyPath = old.checkpoint.historyPath;
