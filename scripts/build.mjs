@@ -29,8 +29,8 @@ await build({
     "cli-options": "src/cli/options.ts",
     // And test/wire-structured.test.mjs: the structured protocol's codec.
     "wire-structured": "src/wire/structured.ts",
-    // And test/legacy-grammar.test.mjs: pythond 0.4's command grammar.
-    "legacy-grammar": "src/daemon/legacy-grammar.ts",
+    // And test/wire-legacy.test.mjs: pythond 0.4's commands and replies.
+    "wire-legacy": "src/wire/legacy.ts",
   },
   outdir: "dist",
   splitting: true,
