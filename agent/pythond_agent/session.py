@@ -154,7 +154,7 @@ class Session:
         with self.link_lock:
             old, self.link = self.link, link
         if old is not None and old is not link:
-            old.send(frames.event("replaced"))  # tell the old controller why it loses us
+            old.send({"k": "ev", "ev": "replaced"})  # tell the old controller why it loses us
             _hang_up(old)
 
     def _accept(self):
@@ -190,7 +190,7 @@ class Session:
                         break
                     authed = True
                     self._take_control(link)
-                    link.send(frames.result(header.get("i"), {}))
+                    link.send({"k": "res", "i": header.get("i"), "r": {}})
                     continue
                 if not authed:
                     authed = True  # no secret: an agent of an older daemon's protocol

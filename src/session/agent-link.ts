@@ -34,11 +34,6 @@ export interface AgentLink {
   hello: Hello;
 }
 
-/** Prove the session's secret to an agent (or its keeper) that sent `nonce` in its hello. */
-export function proveSecret(link: Link, secret: string, nonce: string, timeoutMs: number): Promise<unknown> {
-  return link.request("auth", { mac: proof(secret, nonce) }, [], { timeoutMs });
-}
-
 function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
@@ -77,7 +72,7 @@ export async function openAgentLink(socketFile: string, secret: () => string, ti
           if (hello.nonce !== undefined) {
             const key = secret(); // throws if there is none to prove
             if (!key) throw new Error(`no secret to prove to the agent at ${socketFile}`);
-            await proveSecret(link, key, String(hello.nonce), timeoutMs);
+            await link.request("auth", { mac: proof(key, String(hello.nonce)) }, [], { timeoutMs });
           }
           // Our first request after the proof makes us the controller (its events come to us).
           await link.request("adopt", {}, [], { timeoutMs });

@@ -9,8 +9,8 @@ import { Link } from "../link/link.js";
 import { startAgent } from "../bootstrap/spawn.js";
 import { rememberCode } from "../bootstrap/code-cache.js";
 import { sessionStateDir } from "../util/paths.js";
-import { proveSecret, type Hello } from "./agent-link.js";
-import { keyPathOf, writeKey, removeKey, type SessionSettings } from "./agent-key.js";
+import type { Hello } from "./agent-link.js";
+import { keyPathOf, writeKey, removeKey, proof, type SessionSettings } from "./agent-key.js";
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -77,7 +77,7 @@ export function lastWords(path: string, timeoutMs: number, secret: string | unde
           if (h.k === "hello" && h.last === true && typeof h.nonce === "string") {
             // The keeper hands the last words only to the holder of the session's secret.
             if (!secret) return done(undefined);
-            proveSecret(link!, secret, h.nonce, timeoutMs).catch(() => done(undefined));
+            link!.request("auth", { mac: proof(secret, h.nonce) }, [], { timeoutMs }).catch(() => done(undefined));
             return;
           }
           if (h.k !== "last") return done(undefined);
