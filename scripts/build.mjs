@@ -29,10 +29,10 @@ await build({
     "cli-options": "src/cli/options.ts",
     // And test/wire-structured.test.mjs: the structured protocol's codec.
     "wire-structured": "src/wire/structured.ts",
-    // And test/legacy-grammar.test.mjs: pythond 0.4's command grammar.
-    "legacy-grammar": "src/daemon/legacy-grammar.ts",
     // And test/files-put-get.test.mjs: the check of a remote tree listing, fed garbage.
     "tree-listing": "src/tools/tree-listing.ts",
+    // And test/wire-legacy.test.mjs: pythond 0.4's commands and replies.
+    "wire-legacy": "src/wire/legacy.ts",
   },
   outdir: "dist",
   splitting: true,

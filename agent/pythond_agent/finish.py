@@ -9,6 +9,7 @@ store counts it, evicting old cells past its caps.
 import time
 
 from pythond_agent.cells import STDERR
+import pythond_agent.link as frames
 
 
 def finish_cell(session, cell, ok, value=None, error=None, state="done"):
@@ -19,14 +20,13 @@ def finish_cell(session, cell, ok, value=None, error=None, state="done"):
     if cell.dropped:
         note = ("\n[pythond: output truncated, %d bytes dropped]\n" % cell.dropped).encode()
         cell.chunks.append([STDERR, bytearray(note)])
-        session.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [note])
+        session.send(frames.event("out", c=cell.id, s=STDERR), [note])
     done = cell.result()
     link, rid = session.replies.pop(cell.id, (None, None))
     if link is not None and link is session.link:
-        link.send({"k": "res", "i": rid, "r": done})
+        link.send(frames.result(rid, done))
     else:
-        done.update(k="ev", ev="done", c=cell.id)
         if cell.origin == "human":
             done["code"] = cell.code
-        session.send(done)
+        session.send(frames.event("done", c=cell.id, **done))
     session.cells.finished(cell)

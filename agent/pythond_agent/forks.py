@@ -16,6 +16,7 @@ import time
 
 from pythond_agent.cells import STDOUT
 from pythond_agent.finish import finish_cell
+import pythond_agent.link as frames
 
 FORK_RESULT_CAP = 16 << 20  # as pythond 0.4: a bigger fork result is an error, not a hang
 _TOO_LARGE = "fork result too large; use smaller output"
@@ -50,7 +51,7 @@ class ForkRunner:
         os.close(w)
         with self.lock:
             self.live[cell.id] = pid
-        self.session.send({"k": "ev", "ev": "start", "c": cell.id})
+        self.session.send(frames.event("start", c=cell.id))
         threading.Thread(target=self._wait, args=(cell, pid, r), name="pythond-fork", daemon=True).start()
 
     def kill_all(self):
@@ -113,7 +114,7 @@ class ForkRunner:
         with session.capture.lock:
             kept = cell.add_output(STDOUT, output, session.max_output) if output else b""
             if kept:
-                session.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDOUT}, [kept])
+                session.send(frames.event("out", c=cell.id, s=STDOUT), [kept])
             cell.merged, cell.skipped = merged, skipped
             finish_cell(session, cell, ok, None, error)
 

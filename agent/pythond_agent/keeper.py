@@ -24,6 +24,7 @@ import struct
 import sys
 import time
 
+import pythond_agent.link as frames
 from pythond_agent.link import Link, LinkError
 
 # How long a keeper waits for a controller to collect the last words (a daemon may be down).
@@ -263,9 +264,9 @@ def _proves_secret(link, secret):
         expected = hmac.new(secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()
         ok = header.get("op") == "auth" and isinstance(mac, str) and mac.isascii() and hmac.compare_digest(expected, mac)
         if ok:
-            link.send({"k": "res", "i": header.get("i"), "r": {}})
+            link.send(frames.result(header.get("i"), {}))
         else:
-            link.send({"k": "err", "i": header.get("i"), "e": {"type": "AuthError", "message": "only the session's daemon may collect its last words"}})
+            link.send(frames.error(header.get("i"), "AuthError", "only the session's daemon may collect its last words"))
         return ok
     return False
 

@@ -78,6 +78,21 @@ class LinkError(Exception):
     """The byte stream broke framing or closed; the link is unusable."""
 
 
+# The headers of what an agent answers and tells (docs/PROTOCOL.md, the agent link): a request's
+# result or error, matched by its id, and an event. Every file that sends one builds it here.
+
+def result(rid, r):
+    return {"k": "res", "i": rid, "r": r}
+
+
+def error(rid, type_name, message):
+    return {"k": "err", "i": rid, "e": {"type": type_name, "message": message}}
+
+
+def event(ev, **fields):
+    return {"k": "ev", "ev": ev, **fields}
+
+
 def encode(header, blobs=()):
     if not blobs:  # most frames (calls, replies): one part
         h = _DUMPS(header).encode("utf-8", "backslashreplace")

@@ -14,6 +14,7 @@ import time
 from pythond_agent.executor import late_interrupt
 from pythond_agent.finish import finish_cell
 from pythond_agent.lineedit import LineEditor
+import pythond_agent.link as frames
 from pythond_agent.terminal import MAX_SCREEN, Terminal
 
 MAX_INPUT = 1 << 20  # one input request; larger ones are refused
@@ -165,7 +166,7 @@ class HumanRepl:
         s = self.s
         cell.state = "running"
         cell.started_at = time.time()
-        s.send({"k": "ev", "ev": "start", "c": cell.id})
+        s.send(frames.event("start", c=cell.id))
         with s.capture.lock:
             s.capture.drain()
             s._send_pending()

@@ -22,6 +22,7 @@ from pythond_agent.cells import STDERR, STDOUT, CellStore
 from pythond_agent.executor import Executor, late_interrupt, make_namespace, public_names
 from pythond_agent.finish import finish_cell
 from pythond_agent.introspect import Introspector
+import pythond_agent.link as frames
 from pythond_agent.link import Link, LinkError
 from pythond_agent.resend import EventLog
 
@@ -108,7 +109,7 @@ class Session:
         pending, self.pending = self.pending, []
         for cell_id, stream, data, offset in pending:
             for i in range(0, len(data), 1 << 20):
-                self.send({"k": "ev", "ev": "out", "c": cell_id, "s": stream, "o": offset + i}, [data[i : i + (1 << 20)]])
+                self.send(frames.event("out", c=cell_id, s=stream, o=offset + i), [data[i : i + (1 << 20)]])
         link = self.link
         if pending and link is not None:
             link.wait_written()
@@ -198,9 +199,9 @@ class Session:
             for header, blobs in link.frames():
                 if not authed and self.secret is not None:
                     if header.get("op") != "auth" or not self._proves_secret(nonce, header.get("mac")):
-                        link.send({"k": "err", "i": header.get("i"), "e": {"type": "AuthError", "message": (
+                        link.send(frames.error(header.get("i"), "AuthError", (
                             "this socket belongs to a pythond daemon's session; only a peer that proves "
-                            "the session's secret (op auth) may use it")}})
+                            "the session's secret (op auth) may use it")))
                         break
                     authed = True
                     last = self._take_control(link, header.get("since"))
@@ -234,9 +235,9 @@ class Session:
             else:
                 result, out_blobs = handler(header, blobs)
             if result is not DEFERRED:
-                link.send({"k": "res", "i": rid, "r": result}, out_blobs)
+                link.send(frames.result(rid, result), out_blobs)
         except Exception as e:
-            link.send({"k": "err", "i": rid, "e": {"type": type(e).__name__, "message": str(e)}})
+            link.send(frames.error(rid, type(e).__name__, str(e)))
 
     # -- ops (answered on the reader thread, never behind a running cell) ---------------
     def op_exec(self, header, blobs, reply_to=None):
@@ -307,11 +308,11 @@ class Session:
         """Run fn (which may run user code) off this reader thread, with a deadline (introspect.py)."""
         link, rid = reply_to
 
-        def reply(result, error):
-            if error is None:
-                link.send({"k": "res", "i": rid, "r": result})
+        def reply(value, failure):
+            if failure is None:
+                link.send(frames.result(rid, value))
             else:
-                link.send({"k": "err", "i": rid, "e": {"type": type(error).__name__, "message": str(error)}})
+                link.send(frames.error(rid, type(failure).__name__, str(failure)))
 
         self.introspector.run(what, fn, reply, header.get("timeout"))
         return DEFERRED, ()
@@ -375,7 +376,7 @@ class Session:
             # run_cell skips the cell when it comes out of the queue.
             note = "Cancelled: cancelled before it ran\n"
             # Like a traceback, the verdict is the cell's stderr output (what run and poll print).
-            self.send({"k": "ev", "ev": "out", "c": cell.id, "s": STDERR}, [cell.add_output(STDERR, note.encode(), self.max_output)])
+            self.send(frames.event("out", c=cell.id, s=STDERR), [cell.add_output(STDERR, note.encode(), self.max_output)])
             error = {"type": "Cancelled", "message": "cancelled before it ran", "traceback": note}
             finish_cell(self, cell, False, None, error, state="cancelled")
         return {"cell_id": cell.id, "cancelled": True}, ()

@@ -12,6 +12,8 @@ import termios
 import threading
 import time
 
+import pythond_agent.link as frames
+
 MAX_SCREEN = 1 << 20  # the screen log keeps at least this much
 
 
@@ -62,7 +64,7 @@ class Terminal:
                 self.offset += len(data)
                 end = self.offset
             if self.viewers and self.s.link is self.viewer_link:
-                self.s.send({"k": "ev", "ev": "screen", "o": end}, [data])
+                self.s.send(frames.event("screen", o=end), [data])
 
     # -- viewers -------------------------------------------------------------------------
     def attach(self, limit, since=None, screen=None):

@@ -4,6 +4,7 @@
 // go out first, to the stream that wrote them, so no byte moves from one stream to the other
 // and the two keep the order in which they were written.
 import type { Writable } from "node:stream";
+import { STDOUT_STREAM, STDERR_STREAM } from "../wire/structured.js";
 
 const NL = 0x0a;
 
@@ -15,11 +16,11 @@ export class CellPrinter {
   private lastText = 0;
 
   constructor(stdout: Writable = process.stdout, stderr: Writable = process.stderr) {
-    this.dest = { 1: stdout, 2: stderr };
+    this.dest = { [STDOUT_STREAM]: stdout, [STDERR_STREAM]: stderr };
   }
 
   write(stream: number, data: Buffer): void {
-    const s = stream === 2 ? 2 : 1;
+    const s = stream === STDERR_STREAM ? STDERR_STREAM : STDOUT_STREAM;
     let end = data.length;
     while (end > 0 && data[end - 1] === NL) end--;
     if (end > 0) {

@@ -9,6 +9,7 @@ import type { CellOutcome } from "./requests.js";
 import type { RemoteTarget } from "./remote.js";
 import { autostartAllowed, startDaemonInBackground } from "./autostart.js";
 import { STRUCTURED_PROTOCOL, LEGACY_PROTOCOL, encodeRequest, parseIncoming, decodeOutput } from "../wire/structured.js";
+import { AUTH_FAILED_CODE, AUTH_FAILED_REASON } from "../wire/legacy.js";
 
 export const PROTOCOL = STRUCTURED_PROTOCOL;
 /** Offered second: a pythond 0.4 daemon picks it, and requests go through legacy-requests.ts. */
@@ -53,7 +54,7 @@ export class Client {
   private constructor(private readonly ws: UnixWebSocket, readonly socket: string, readonly remote = false) {
     ws.on("close", (code: number, reason: Buffer) => {
       this.closedError =
-        code === 1008 && String(reason) === "auth failed"
+        code === AUTH_FAILED_CODE && String(reason) === AUTH_FAILED_REASON
           ? new ConnectError(`auth failed at ${socket}: wrong token -- check PYTHOND_TOKEN or PYTHOND_TOKEN_FILE (the server shows it with: pyctl token)`)
           : new ConnectError(`daemon closed the connection (${code}${reason.length ? ` ${reason}` : ""})`);
       for (const p of this.pending.values()) p.reject(this.closedError);

@@ -1,46 +1,43 @@
 // Our client against a pythond 0.4 daemon: the structured requests pysh makes, said in 0.4's
-// text protocol (compat §3-§6) as far as 0.4 can serve them, and the replies turned back
-// into the structured results. One frame out, one reply back, in order (0.4 serves a
+// text protocol (compat §3-§6, its bytes in src/wire/legacy.ts) as far as 0.4 can serve them,
+// and the replies turned back into the structured results. One frame out, one reply back, in order (0.4 serves a
 // connection serially). What 0.4 lacks (cells, cancel, restart, new's options, ...) is a
 // clear error, not a guess.
 import type { UnixWebSocket } from "./unix-ws.js";
 import { DaemonRequestError, ConnectError } from "./errors.js";
 import type { RequestHandlers, LegacyBridge, CellOutcome } from "./requests.js";
-import { SCREEN_STREAM, parseAttachControl } from "../wire/structured.js";
+import { SCREEN_STREAM, STDOUT_STREAM, STDERR_STREAM, parseAttachControl } from "../wire/structured.js";
+import {
+  encodeCommand,
+  parseErr,
+  parseJson,
+  parseRunReply,
+  parseNewReply,
+  parseLsReply,
+  parseIntReply,
+  attachWords,
+  ATTACHED_REPLY,
+  DETACH,
+  DETACHED_REASON,
+  type LegacyLsEntry,
+} from "../wire/legacy.js";
 
 const POLL_EVERY_MS = 200;
-const EXEC_FAILED = "ERR execution failed\n";
 
 function unsupported(op: string): never {
   throw new DaemonRequestError("unsupported", `${op} needs a newer daemon: this one is pythond 0.4`);
 }
 
-/** A 0.4 reply that is an error: "ERR <text>", or a worker error as JSON {"error": ...} (§4). */
-function errorOf(reply: string): string | undefined {
-  if (reply.startsWith("ERR ")) return reply.slice(4);
-  if (reply.startsWith('{"error": ')) {
-    try {
-      const j = JSON.parse(reply);
-      if (typeof j.error === "string" && Object.keys(j).length === 1) return j.error;
-    } catch {
-      /* output that looks like it */
-    }
-  }
-  return undefined;
-}
+const unexpected = (reply: string) => new DaemonRequestError("protocol", `unexpected reply from the pythond 0.4 daemon: ${reply.slice(0, 200)}`);
 
 function json(reply: string): any {
-  const err = errorOf(reply);
-  if (err !== undefined) throw new DaemonRequestError("error", err);
-  try {
-    return JSON.parse(reply);
-  } catch {
-    throw new DaemonRequestError("protocol", `unexpected reply from the pythond 0.4 daemon: ${reply.slice(0, 200)}`);
-  }
+  const value = parseJson(ok(reply));
+  if (value === undefined) throw unexpected(reply);
+  return value;
 }
 
 function ok(reply: string): string {
-  const err = errorOf(reply);
+  const err = parseErr(reply);
   if (err !== undefined) throw new DaemonRequestError("error", err);
   return reply;
 }
@@ -82,17 +79,17 @@ export class LegacyRequests implements LegacyBridge {
    */
   sendRaw(data: Buffer | string): void {
     if (typeof data !== "string") return this.ws.send(data);
-    if (parseAttachControl(data)?.op === "detach") this.ws.send("detach");
+    if (parseAttachControl(data)?.op === "detach") this.ws.send(DETACH);
   }
 
   private async attach(session: string, f: Record<string, any>, handlers: RequestHandlers): Promise<any> {
-    const size = Number.isInteger(f.rows) && Number.isInteger(f.cols) ? ` ${f.rows} ${f.cols}` : "";
+    const size = Number.isInteger(f.rows) && Number.isInteger(f.cols) ? { rows: f.rows as number, cols: f.cols as number } : undefined;
     // The scrollback frame often arrives in the same read as "OK attached": keep it.
     this.early = [];
     let reply: string;
     try {
-      reply = ok(await this.ask(`attach ${session}${size}`));
-      if (reply !== "OK attached") throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
+      reply = ok(await this.ask(encodeCommand("attach", attachWords(session, size))));
+      if (reply !== ATTACHED_REPLY) throw new DaemonRequestError("protocol", `unexpected reply to attach: ${reply.slice(0, 200)}`);
     } catch (e) {
       this.early = null;
       throw e;
@@ -106,7 +103,7 @@ export class LegacyRequests implements LegacyBridge {
           this.attached = null;
           const e = this.closedError();
           // 0.4 ends an attach with close 1000 "detached" (or "session killed")
-          if (e && /\(1000 detached\)/.test(e.message)) resolve({});
+          if (e && e.message.includes(`(1000 ${DETACHED_REASON})`)) resolve({});
           else reject(e ?? new ConnectError("daemon closed the connection"));
         },
       };
@@ -136,34 +133,33 @@ export class LegacyRequests implements LegacyBridge {
       case "hello":
         return { server: "pythond 0.4", protocol: 0, pid: "?" };
       case "ls":
-        return { sessions: parseLs(ok(await this.ask("ls"))) };
+        return { sessions: parseLsReply(ok(await this.ask(encodeCommand("ls")))).map(lsEntry) };
       case "new": {
         if (f.replace || f.python || f.cwd || f.env || f.int_grace !== undefined) unsupported("new with options");
-        const m = /^OK (\S+) pid=(\d+)/.exec(ok(await this.ask(`new ${s}`)));
-        return { name: m?.[1] ?? s, pid: m ? Number(m[2]) : null };
+        const r = parseNewReply(ok(await this.ask(encodeCommand("new", [s]))));
+        return { name: r?.name ?? s, pid: r ? r.pid : null };
       }
       case "run":
         return this.run(s, String(f.code), handlers);
       case "fire":
       case "fork":
-        return json(await this.ask(`${op} ${s}\n${f.code}`));
+        return json(await this.ask(encodeCommand(op, [s], String(f.code))));
       case "poll":
         return this.poll(s, f.cell, f.wait);
       case "status":
       case "vars":
-        return json(await this.ask(`${op} ${s}`));
+        return json(await this.ask(encodeCommand(op, [s])));
       case "complete":
-        return json(await this.ask(`complete ${s} ${f.text ?? ""}`));
+        return json(await this.ask(encodeCommand("complete", [s, String(f.text ?? "")])));
       case "int": {
-        const reply = ok(await this.ask(`int ${s}`));
-        if (reply.startsWith("OK no running cells")) return { outcome: "idle" };
-        return { outcome: "interrupted", message: reply.replace(/^OK int [^:]*: /, "") };
+        const reply = ok(await this.ask(encodeCommand("int", [s])));
+        return parseIntReply(reply) ?? { outcome: "interrupted", message: reply };
       }
       case "kill":
-        ok(await this.ask(`kill ${s}`));
+        ok(await this.ask(encodeCommand("kill", [s])));
         return {};
       case "stop":
-        ok(await this.ask("stop"));
+        ok(await this.ask(encodeCommand("stop")));
         return {};
       case "attach":
         return this.attach(s, f, handlers);
@@ -173,12 +169,13 @@ export class LegacyRequests implements LegacyBridge {
   }
 
   private async run(session: string, code: string, handlers: RequestHandlers): Promise<CellOutcome> {
-    const reply = await this.ask(`run ${session}\n${code}`);
-    const failed = reply.startsWith(EXEC_FAILED);
-    if (!failed) ok(reply);
-    const output = failed ? reply.slice(EXEC_FAILED.length) : reply;
+    const reply = await this.ask(encodeCommand("run", [session], code));
+    const cell = parseRunReply(reply);
+    if (!cell) throw new DaemonRequestError("error", parseErr(reply) ?? reply); // not the cell's error
+    const { output } = cell;
+    const failed = !cell.ok;
     // 0.4 keeps one buffer for stdout and stderr: all of a failed cell goes to stderr.
-    if (output) handlers.output?.(failed ? 2 : 1, Buffer.from(output));
+    if (output) handlers.output?.(failed ? STDERR_STREAM : STDOUT_STREAM, Buffer.from(output));
     const lastLine = output.trimEnd().split("\n").pop() ?? "";
     return {
       cell_id: "",
@@ -193,7 +190,7 @@ export class LegacyRequests implements LegacyBridge {
   private async poll(session: string, cell: string | undefined, waitS: number | undefined): Promise<any> {
     const until = Date.now() + (waitS ?? 0) * 1000;
     for (;;) {
-      const r = json(await this.ask(cell ? `poll ${session} ${cell}` : `poll ${session}`));
+      const r = json(await this.ask(encodeCommand("poll", cell ? [session, cell] : [session])));
       if (r.status === "idle") return { state: "idle" };
       if (r.status === "error") return { state: "unknown", cell_id: r.cell_id };
       const fork = Array.isArray(r.merged);
@@ -204,15 +201,9 @@ export class LegacyRequests implements LegacyBridge {
   }
 }
 
-/** 0.4's ls lines: "  <n>: alive pid=<pid> (pty)", "  <n>: DEAD ...", "  <n>: -> host:port[ tls] (remote)". */
-function parseLs(text: string): any[] {
-  if (text === "(no sessions)") return [];
-  const out: any[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^\s*([^:]+): (alive|DEAD)(?: pid=(\d+))? \((\w+)\)/.exec(line);
-    if (m) out.push({ name: m[1], state: m[2] === "alive" ? "alive" : "dead", pid: m[3] ? Number(m[3]) : null, kind: m[4], busy: false });
-    const r = /^\s*([^:]+): -> (\S+)( tls)? \(remote\)/.exec(line);
-    if (r) out.push({ name: r[1], state: "alive", pid: null, kind: "remote", target: r[2], tls: !!r[3], busy: false });
-  }
-  return out;
+/** An ls entry as the structured protocol gives it. */
+function lsEntry(e: LegacyLsEntry): any {
+  const state = e.alive ? "alive" : "dead";
+  if (e.kind === "remote") return { name: e.name, state, pid: null, kind: "remote", target: e.target, tls: e.tls, busy: false };
+  return { name: e.name, state, pid: e.pid, kind: e.kind, busy: false };
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
 import { secretsEqual, type TokenSource } from "../tls/token.js";
 import type { AccessLog } from "./access-log.js";
+import { AUTH_FAILED_REPLY, AUTH_FAILED_CODE, AUTH_FAILED_REASON } from "../wire/legacy.js";
 
 const PREFIX = "Bearer ";
 /** Failures a peer may make before each further attempt waits. */
@@ -114,15 +115,15 @@ export function admit(ws: WebSocket, req: IncomingMessage, conn: GateConn, gate:
     const n = gate.throttle.failed(conn.ip);
     gate.log.write({ event: "auth", conn_id: conn.id, peer: conn.peer, status: "rejected", detail: `failures=${n}` });
     process.stderr.write(`WARN: auth rejected from ${conn.peer}${n > FREE_FAILURES ? ` (${n} failures; slowing down)` : ""}\n`);
-    ws.send("ERR auth failed");
-    ws.close(1008, "auth failed");
+    ws.send(AUTH_FAILED_REPLY);
+    ws.close(AUTH_FAILED_CODE, AUTH_FAILED_REASON);
   };
   const delay = gate.throttle.delayFor(conn.ip);
   if (!delay) return check();
   if (!gate.throttle.beginWait(conn.ip)) {
     gate.log.write({ event: "auth", conn_id: conn.id, peer: conn.peer, status: "rejected", detail: "throttled" });
-    ws.send("ERR auth failed");
-    ws.close(1008, "auth failed");
+    ws.send(AUTH_FAILED_REPLY);
+    ws.close(AUTH_FAILED_CODE, AUTH_FAILED_REASON);
     return;
   }
   ws.pause();

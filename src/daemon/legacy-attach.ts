@@ -1,9 +1,9 @@
 // pythond 0.4's `attach <n> [rows cols]` (compat §7, §14.15), byte for byte: the connection
-// becomes the terminal (binary frames both ways, "detach" and "resize r c" as text) until it
-// detaches; several attachers allowed. The session side is screen-viewers.ts, as for the
-// structured attach op.
+// becomes the terminal (binary frames both ways, "detach" and "resize r c" as text, their bytes
+// in src/wire/legacy.ts) until it detaches; several attachers allowed. The session side is
+// screen-viewers.ts, as for the structured attach op.
 import type { DaemonContext, ConnInfo } from "./context.js";
-import type { LegacyCommand } from "./legacy-grammar.js";
+import { encodeErr, parseAttachText, ATTACHED_REPLY, DETACHED_REPLY, DETACHED_REASON, type LegacyCommand } from "../wire/legacy.js";
 import { newViewer, join, leave, checkSize, chunks, MAX_INPUT_FRAME, type Size } from "./screen-viewers.js";
 
 /** pythond 0.4 replayed the last 64 KiB in one binary frame; legacy attachers get the same. */
@@ -14,8 +14,8 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
   const [name, rowsText, colsText] = c.args;
   const ws = conn.ws;
   const s = ctx.table.find(name);
-  if (!s) return `ERR no session '${name}'`;
-  if (!ws) return `ERR session '${name}' has no PTY`;
+  if (!s) return encodeErr(`no session '${name}'`);
+  if (!ws) return encodeErr(`session '${name}' has no PTY`);
   let size: Size = {};
   if (rowsText !== undefined) {
     const rows = Number(rowsText);
@@ -24,7 +24,7 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
       size = checkSize(rows, cols);
     } catch {
       ctx.log.write({ event: "attach", conn_id: conn.id, peer: conn.peer, session: name, status: "resize-failed" });
-      return `ERR invalid size: ${rowsText} ${colsText ?? ""}`.trimEnd();
+      return encodeErr(`invalid size: ${rowsText} ${colsText ?? ""}`.trimEnd());
     }
   }
   const v = newViewer(
@@ -47,7 +47,7 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
   try {
     ({ start } = await join(s, v, size, LEGACY_REPLAY_BYTES));
   } catch (e) {
-    return `ERR ${(e as Error).message}`;
+    return encodeErr((e as Error).message);
   }
   ws.on("close", () => {
     if (v.closed) return;
@@ -65,16 +65,13 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
       });
       return true;
     }
-    const text = data.toString("utf8").trim();
-    if (text === "detach" || text === "") detach();
-    else {
-      const m = /^resize\s+(\d+)\s+(\d+)$/.exec(text);
-      if (m) {
-        try {
-          s.screenResize(checkSize(Number(m[1]), Number(m[2])));
-        } catch {
-          /* 0.4 ignores what it cannot apply */
-        }
+    const control = parseAttachText(data.toString("utf8"));
+    if (control?.op === "detach") detach();
+    else if (control?.op === "resize") {
+      try {
+        s.screenResize(checkSize(control.rows, control.cols));
+      } catch {
+        /* 0.4 ignores what it cannot apply */
       }
     }
     return true;
@@ -85,8 +82,8 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
     leave(s, v);
     ctx.log.write({ event: "detach", conn_id: conn.id, peer: conn.peer, session: name, status: "ok" });
     if (ws.readyState === ws.OPEN) {
-      ws.send("OK detached");
-      ws.close(1000, "detached");
+      ws.send(DETACHED_REPLY);
+      ws.close(1000, DETACHED_REASON);
     }
   };
   conn.afterReply = () => {
@@ -94,5 +91,5 @@ export async function legacyAttach(ctx: DaemonContext, c: LegacyCommand, conn: C
       if (ws.readyState === ws.OPEN) ws.send(replay, { binary: true });
     });
   };
-  return "OK attached";
+  return ATTACHED_REPLY;
 }

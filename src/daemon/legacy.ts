@@ -1,15 +1,27 @@
 // pythond 0.4's WebSocket text protocol (subprotocol "pythond.0.4"), byte for byte, except
-// where docs/PROTOCOL.md lists a fixed 0.4 defect: each command (legacy-grammar.ts) becomes an
-// op's params, the op runs, and its result is written as 0.4's text. A connection is served
-// serially, one reply per non-empty frame.
+// where docs/PROTOCOL.md lists a fixed 0.4 defect: each command (parsed by src/wire/legacy.ts)
+// becomes an op's params, the op runs, and its result is written as 0.4's text (encoded by
+// src/wire/legacy.ts). A connection is served serially, one reply per non-empty frame.
 import type { WebSocket } from "ws";
 import type { DaemonContext, ConnInfo } from "./context.js";
 import { DaemonError } from "./errors.js";
 import { isValidName } from "./names.js";
-import { pyJson } from "../util/py-json.js";
 import { noteBytes } from "./idle-gc.js";
 import { serveRequest } from "./request.js";
-import { parseLegacy, codeOf, type LegacyCommand } from "./legacy-grammar.js";
+import {
+  parseLegacy,
+  codeOf,
+  encodeErr,
+  isErr,
+  encodeJson,
+  encodeRunReply,
+  encodeNewReply,
+  encodeLsReply,
+  encodeIntReply,
+  encodeKillReply,
+  STOP_REPLY,
+  type LegacyCommand,
+} from "../wire/legacy.js";
 import { legacyAttach } from "./legacy-attach.js";
 import { quietSink } from "./ops/op.js";
 import { ls } from "./ops/ls.js";
@@ -21,14 +33,12 @@ import { poll } from "./ops/poll.js";
 import { status } from "./ops/status.js";
 import { vars } from "./ops/vars.js";
 import { complete } from "./ops/complete.js";
-import { int, type IntReport } from "./ops/int.js";
+import { int } from "./ops/int.js";
 import { kill } from "./ops/kill.js";
 import { stop } from "./ops/stop.js";
 import { connect } from "./ops/connect.js";
 import { disconnect } from "./ops/disconnect.js";
 import type { SessionHandle } from "../session/handle.js";
-
-export { parseLegacy, type LegacyCommand };
 
 const HELP = `pythond 0.4.0 raw WebSocket protocol
 
@@ -60,18 +70,10 @@ function stripTrailingNewlines(s: string): string {
 
 /** Turn any failure into the 0.4 "ERR <x>" text. */
 export function legacyError(e: unknown): string {
-  if (e instanceof DaemonError) return `ERR ${e.legacyMessage ?? e.message}`;
+  if (e instanceof DaemonError) return encodeErr(e.legacyMessage ?? e.message);
   const err = e as Error;
-  if (err?.name === "Error" || err?.name === "LinkRemoteError") return `ERR ${err.message}`;
-  return `ERR ${err?.name ?? "error"}`;
-}
-
-/** The 0.4 text reply of `int`. */
-export function legacyIntText(name: string, r: IntReport): string {
-  if (!r.threads && !r.processes) return `OK no running cells in ${name}`;
-  const t = `${r.threads} thread${r.threads === 1 ? "" : "s"}`;
-  const p = `${r.processes} process${r.processes === 1 ? "" : "es"}`;
-  return `OK int ${name}: ${t} (best-effort), ${p} (killed)`;
+  if (err?.name === "Error" || err?.name === "LinkRemoteError") return encodeErr(err.message);
+  return encodeErr(err?.name ?? "error");
 }
 
 /** The error codes of a remote that could not be reached or refused us (proxy/failure.ts). */
@@ -104,52 +106,51 @@ function codeTarget(ctx: DaemonContext, c: LegacyCommand, verb: string): { s: Se
 /** Every verb: the command's words parsed into the op's params, the op, its 0.4 text. */
 const verbs: Record<string, Verb> = {
   async help(_ctx, c) {
-    return c.args.length ? "ERR usage: help" : HELP;
+    return c.args.length ? encodeErr("usage: help") : HELP;
   },
   async ls(ctx, c) {
-    if (c.args.length) return "ERR usage: ls";
+    if (c.args.length) return encodeErr("usage: ls");
     const { sessions } = await ls(ctx, { status: false });
-    if (!sessions.length) return "(no sessions)";
-    return sessions
-      .map((s) => {
+    return encodeLsReply(
+      sessions.map((s) => {
         const p = s.proxy as { address: string; tls: boolean } | undefined;
-        return p ? `  ${s.name}: -> ${p.address}${p.tls ? " tls" : ""} (remote)` : `  ${s.name}: ${s.state === "alive" ? "alive" : "DEAD"} pid=${s.pid} (pty)`;
-      })
-      .join("\n");
+        return { name: s.name, alive: s.state === "alive", pid: s.pid, ...(p ? { remote: p } : {}) };
+      }),
+    );
   },
   async new(ctx, c) {
     const name = c.args[0];
-    if (!name) return "ERR usage: new <name>";
-    if (!isValidName(name)) return "ERR invalid session name";
-    if (c.args.length > 1) return `ERR new takes a name only (got extra: ${c.args.slice(1).join(" ")}). sessions are always Python`;
+    if (!name) return encodeErr("usage: new <name>");
+    if (!isValidName(name)) return encodeErr("invalid session name");
+    if (c.args.length > 1) return encodeErr(`new takes a name only (got extra: ${c.args.slice(1).join(" ")}). sessions are always Python`);
     // 0.4 replaces an existing session on `new`; legacy clients keep that (docs/PROTOCOL.md).
     const r = await newSession(ctx, { name, replace: true });
-    return `OK ${name} pid=${r.pid}`;
+    return encodeNewReply(name, r.pid);
   },
   async run(ctx, c) {
     const { s, code } = codeTarget(ctx, c, "run");
-    if (code instanceof DaemonError) return `ERR ${code.message}`;
+    if (code instanceof DaemonError) return encodeErr(code.message);
     const chunks: Buffer[] = [];
     const sink = { ...quietSink(), output: (_stream: number, data: Buffer) => void chunks.push(Buffer.from(data)) };
     const result = await run(ctx, { s, code }, sink);
     const text = stripTrailingNewlines(Buffer.concat(chunks).toString("utf8"));
-    return result.ok ? text : `ERR execution failed\n${text}`;
+    return encodeRunReply(!!result.ok, text);
   },
   async fire(ctx, c) {
     const { s, code } = codeTarget(ctx, c, "fire");
-    if (code instanceof DaemonError) return `ERR ${code.message}`;
-    return pyJson(await fire(ctx, { s, code }));
+    if (code instanceof DaemonError) return encodeErr(code.message);
+    return encodeJson(await fire(ctx, { s, code }));
   },
   async fork(ctx, c) {
     const { s, code } = codeTarget(ctx, c, "fork");
-    if (code instanceof DaemonError) return `ERR ${code.message}`;
-    return pyJson(await fork(ctx, { s, code }));
+    if (code instanceof DaemonError) return encodeErr(code.message);
+    return encodeJson(await fork(ctx, { s, code }));
   },
   async poll(ctx, c) {
     const s = named(ctx, c);
     const r = await poll(ctx, { s, cell: c.args[1], lost: false }, quietSink());
-    if (r.state === "idle") return pyJson({ status: "idle" });
-    if (r.state === "unknown" || r.state === "evicted") return pyJson({ cell_id: c.args[1], status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" });
+    if (r.state === "idle") return encodeJson({ status: "idle" });
+    if (r.state === "unknown" || r.state === "evicted") return encodeJson({ cell_id: c.args[1], status: "error", output: r.state === "evicted" ? "evicted" : "unknown cell" });
     const out: Record<string, unknown> = {
       cell_id: r.cell_id,
       status: r.state === "done" || r.state === "cancelled" ? r.state : "running",
@@ -160,60 +161,60 @@ const verbs: Record<string, Verb> = {
       out.skipped = (r as { skipped?: string[] }).skipped ?? [];
     }
     if ((r.state === "done" || r.state === "cancelled") && r.ok === false) out.error = true;
-    return pyJson(out);
+    return encodeJson(out);
   },
   async status(ctx, c) {
     const result = await status(ctx, { s: named(ctx, c) });
-    return pyJson({ state: result.state, running: result.running, vars: result.vars, cells: result.cells });
+    return encodeJson({ state: result.state, running: result.running, vars: result.vars, cells: result.cells });
   },
   async vars(ctx, c) {
-    return pyJson(await vars(ctx, { s: named(ctx, c), reprs: false }));
+    return encodeJson(await vars(ctx, { s: named(ctx, c), reprs: false }));
   },
   async complete(ctx, c) {
     const s = named(ctx, c);
-    return pyJson(await complete(ctx, { s, text: c.args[1] ?? "" }));
+    return encodeJson(await complete(ctx, { s, text: c.args[1] ?? "" }));
   },
   async int(ctx, c) {
     const name = c.args[0];
-    if (!name || c.args.length > 1) return "ERR usage: int <name>";
+    if (!name || c.args.length > 1) return encodeErr("usage: int <name>");
     const s = ctx.table.find(name);
-    if (!s) return `ERR no session '${name}'`;
+    if (!s) return encodeErr(`no session '${name}'`);
     // 0.4 answers at once; the escalation (if the cell ignores the interrupt) goes on.
-    return legacyIntText(name, await int(ctx, { s, wait: false }));
+    return encodeIntReply(name, await int(ctx, { s, wait: false }));
   },
   async kill(ctx, c) {
     const name = c.args[0];
-    if (!name || c.args.length > 1) return "ERR usage: kill <name>";
+    if (!name || c.args.length > 1) return encodeErr("usage: kill <name>");
     await kill(ctx, { name });
-    return `OK killed ${name}`;
+    return encodeKillReply(name);
   },
   async stop(ctx, c, conn) {
-    if (c.args.length) return "ERR usage: pyctl stop";
+    if (c.args.length) return encodeErr("usage: pyctl stop");
     await stop(ctx, { keepSessions: false }, quietSink((fn) => (conn.afterReply = fn)));
-    return "OK stopping daemon";
+    return STOP_REPLY;
   },
   async attach(ctx, c, conn) {
-    if (!c.args[0]) return "ERR unknown: attach";
+    if (!c.args[0]) return encodeErr("unknown: attach");
     return legacyAttach(ctx, c, conn);
   },
   async connect(ctx, c) {
     // 0.4: connect <name> <host:port> <token> [--tls]; ours also takes --replace (0.4 replaced silently).
     const flags = c.args.slice(3);
     const [alias, address, token] = c.args;
-    if (c.body !== undefined || !token || flags.some((f) => f !== "--tls" && f !== "--replace")) return "ERR usage: pyctl connect <name> <host:port> <token> [--tls]";
-    if (!isValidName(alias)) return "ERR invalid session name";
+    if (c.body !== undefined || !token || flags.some((f) => f !== "--tls" && f !== "--replace")) return encodeErr("usage: pyctl connect <name> <host:port> <token> [--tls]");
+    if (!isValidName(alias)) return encodeErr("invalid session name");
     let r;
     try {
       r = await connect(ctx, { alias, address, token, tls: flags.includes("--tls"), replace: flags.includes("--replace") });
     } catch (e) {
       // 0.4's shape for a remote that would not answer, with our exact reason.
-      if (e instanceof DaemonError && PROBE_FAILURES.has(e.code)) return `ERR remote probe failed: ${e.message}`;
+      if (e instanceof DaemonError && PROBE_FAILURES.has(e.code)) return encodeErr(`remote probe failed: ${e.message}`);
       throw e;
     }
     return `OK connected ${alias} -> ${r.address}${r.tls ? " tls" : ""}`;
   },
   async disconnect(ctx, c) {
-    if (c.args.length !== 1) return "ERR usage: pyctl disconnect <name>";
+    if (c.args.length !== 1) return encodeErr("usage: pyctl disconnect <name>");
     await disconnect(ctx, { alias: c.args[0] });
     return `OK disconnected ${c.args[0]}`;
   },
@@ -221,7 +222,7 @@ const verbs: Record<string, Verb> = {
 
 export function legacyReply(ctx: DaemonContext, c: LegacyCommand, conn: ConnInfo): Promise<string | null> {
   const verb = Object.hasOwn(verbs, c.cmd) ? verbs[c.cmd] : undefined;
-  return verb ? verb(ctx, c, conn) : Promise.resolve(`ERR unknown: ${c.cmd}`);
+  return verb ? verb(ctx, c, conn) : Promise.resolve(encodeErr(`unknown: ${c.cmd}`));
 }
 
 export function serveLegacy(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): void {
@@ -229,7 +230,7 @@ export function serveLegacy(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): 
   ws.on("message", (data, isBinary) => {
     if (conn.onMessage?.(data as Buffer, isBinary)) return; // an attach owns the connection
     if (isBinary) {
-      ws.send("ERR binary frame not allowed in command mode");
+      ws.send(encodeErr("binary frame not allowed in command mode"));
       ws.close(1008, "binary frame not allowed");
       return;
     }
@@ -245,7 +246,7 @@ export function serveLegacy(ws: WebSocket, ctx: DaemonContext, conn: ConnInfo): 
         async () => {
           try {
             const reply = await legacyReply(ctx, c, conn);
-            return { reply, ok: !reply?.startsWith("ERR ") };
+            return { reply, ok: !(reply !== null && isErr(reply)) };
           } catch (e) {
             return { reply: legacyError(e), ok: false };
           }

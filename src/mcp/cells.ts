@@ -7,6 +7,7 @@
 import type { Client, CellOutcome } from "../client/client.js";
 import { DaemonRequestError, ConnectError } from "../client/errors.js";
 import { randomHex } from "../util/random.js";
+import { STDERR_STREAM } from "../wire/structured.js";
 import { OutputWindow } from "./output-window.js";
 import { StreamView } from "./stream-view.js";
 
@@ -60,7 +61,7 @@ class TrackedCell {
   }
 
   private add(stream: number, data: Buffer): void {
-    (stream === 2 ? this.stderr : this.stdout).add(data);
+    (stream === STDERR_STREAM ? this.stderr : this.stdout).add(data);
     this.recent = (this.recent + data.subarray(Math.max(0, data.length - 4096)).toString("utf8")).slice(-4096);
   }
 

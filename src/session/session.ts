@@ -562,7 +562,7 @@ export class Session implements SessionHandle {
   async poll(cellId?: string, timeoutMs = 10_000): Promise<PolledCell> {
     const reply = await this.control("poll", cellId ? { cell: cellId } : {}, timeoutMs);
     const streams: number[] = reply.result.streams ?? [];
-    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] ?? 1, data }));
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] ?? STDOUT, data }));
     return { ...reply.result, output: Buffer.concat(reply.blobs), chunks };
   }
 
@@ -570,7 +570,7 @@ export class Session implements SessionHandle {
   async backgroundOutput(since: number): Promise<BackgroundOutput> {
     const reply = await this.control("output", { since });
     const streams: number[] = reply.result.streams ?? [];
-    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] === 2 ? ("stderr" as const) : ("stdout" as const), text: data.toString("utf8") }));
+    const chunks = reply.blobs.map((data, i) => ({ stream: streams[i] === STDERR ? ("stderr" as const) : ("stdout" as const), text: data.toString("utf8") }));
     return { seq: reply.result.seq, since: reply.result.since, dropped: reply.result.dropped, chunks };
   }
 

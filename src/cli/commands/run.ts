@@ -7,6 +7,7 @@ import type { CellOutcome, Client } from "../../client/client.js";
 import { DaemonRequestError } from "../../client/errors.js";
 import { StringDecoder } from "node:string_decoder";
 import { randomHex } from "../../util/random.js";
+import { STDOUT_STREAM, STDERR_STREAM } from "../../wire/structured.js";
 
 const USAGE = `pysh run [--json] [--timeout SECONDS] [--stdin FILE] <session> CODE...
 pysh run [--json] [--timeout SECONDS] [--stdin FILE] <session> -f FILE
@@ -135,16 +136,16 @@ async function runText(c: Client, session: string, code: string, cellId: string,
 }
 
 async function runJson(c: Client, session: string, code: string, cellId: string, giveUp: Promise<GaveUp>, stdin?: string, via?: Via): Promise<CellOutcome | GaveUp> {
-  const streams: Record<number, Buffer[]> = { 1: [], 2: [] };
-  const decoders: Record<number, StringDecoder> = { 1: new StringDecoder("utf8"), 2: new StringDecoder("utf8") };
+  const streams: Record<number, Buffer[]> = { [STDOUT_STREAM]: [], [STDERR_STREAM]: [] };
+  const decoders: Record<number, StringDecoder> = { [STDOUT_STREAM]: new StringDecoder("utf8"), [STDERR_STREAM]: new StringDecoder("utf8") };
   const output = (s: number, d: Buffer) => {
-    const k = s === 2 ? 2 : 1;
+    const k = s === STDERR_STREAM ? STDERR_STREAM : STDOUT_STREAM;
     streams[k].push(Buffer.from(d));
     const text = decoders[k].write(Buffer.from(d));
-    if (text) out(JSON.stringify({ stream: k === 2 ? "stderr" : "stdout", text }));
+    if (text) out(JSON.stringify({ stream: k === STDERR_STREAM ? "stderr" : "stdout", text }));
   };
   const r = await Promise.race([c.run(session, code, { output }, cellId, stdin, via), giveUp]);
   if ("gaveUp" in r) return r;
-  out(JSON.stringify({ ...r, stdout: Buffer.concat(streams[1]).toString("utf8"), stderr: Buffer.concat(streams[2]).toString("utf8") }));
+  out(JSON.stringify({ ...r, stdout: Buffer.concat(streams[STDOUT_STREAM]).toString("utf8"), stderr: Buffer.concat(streams[STDERR_STREAM]).toString("utf8") }));
   return r;
 }
