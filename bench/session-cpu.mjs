@@ -6,18 +6,13 @@
 // is the figure to compare on a loaded machine: wall time there is mostly waiting for a core.
 //   node bench/session-cpu.mjs [--quick] [--against DIR]
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT } from "../test/helpers/daemon.mjs";
+import { checkoutsToCompare } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
-const at = argv.indexOf("--against");
-const roots = { "this checkout": ROOT };
-if (at >= 0) {
-  if (!argv[at + 1]) throw new Error("--against needs a directory (a built checkout)");
-  roots[`--against ${argv[at + 1]}`] = resolve(argv[at + 1]);
-}
+const roots = checkoutsToCompare(argv, ROOT);
 const ROUNDS = quick ? 4 : 16;
 const BATCH = 200;
 const TICK_US = 1e4; // USER_HZ is 100 on Linux: /proc's CPU times count 10 ms ticks

@@ -5,18 +5,13 @@
 // Each build gets its own isolated daemon (temp HOME, XDG_RUNTIME_DIR, PYTHOND_SOCK).
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
-import { median } from "./stats.mjs";
+import { median, checkoutsToCompare } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
-const at = argv.indexOf("--against");
-const roots = { "this checkout": ROOT };
-if (at >= 0) {
-  if (!argv[at + 1]) throw new Error("--against needs a directory (a built checkout)");
-  roots[`--against ${argv[at + 1]}`] = resolve(argv[at + 1]);
-}
+const roots = checkoutsToCompare(argv, ROOT);
 const N = quick ? 15 : 60;
 const memory = (pid) => {
   const r = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");

@@ -1,5 +1,7 @@
-// What several benches compute alike: the median of a sample, and the wall time of a command.
+// What several benches compute alike: the median of a sample, the wall time of a command, and
+// which checkouts to compare.
 import { spawnSync } from "node:child_process";
+import { resolve as resolvePath } from "node:path";
 
 /** The median, the mean of the two middle values for an even count. */
 export function median(xs) {
@@ -14,4 +16,15 @@ export function timeCommand(argv, env) {
   const t = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
   return t;
+}
+
+/** The checkouts a bench compares: this one, and `--against DIR` (a built checkout) if given. */
+export function checkoutsToCompare(argv, root) {
+  const roots = { "this checkout": root };
+  const at = argv.indexOf("--against");
+  if (at >= 0) {
+    if (!argv[at + 1]) throw new Error("--against needs a directory (a built checkout)");
+    roots[`--against ${argv[at + 1]}`] = resolvePath(argv[at + 1]);
+  }
+  return roots;
 }

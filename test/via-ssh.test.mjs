@@ -5,17 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { sshdMissing } from "./helpers/sshd.mjs";
-import { viaSetup } from "./helpers/via.mjs";
+import { viaSetup, sshdSkip, okJson } from "./helpers/via.mjs";
 
-const missing = sshdMissing();
-if (missing) console.log(`# skipping --via ssh tests: ${missing}`);
-const skip = missing ?? false;
-
-const json = (r) => {
-  assert.equal(r.code, 0, r.stderr + r.stdout);
-  return JSON.parse(r.stdout);
-};
+const skip = sshdSkip;
+const json = okJson;
 
 test("a session over ssh: every verb works as for a local one", { skip }, async (t) => {
   const { d, via, remoteHome, remoteAgents } = await viaSetup(t);

@@ -5,21 +5,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { sshdMissing } from "./helpers/sshd.mjs";
-import { viaSetup } from "./helpers/via.mjs";
+import { viaSetup, sshdSkip, okJson } from "./helpers/via.mjs";
 import { BIN as bin } from "./helpers/daemon.mjs";
 import { Tmux } from "./helpers/tmux.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const missing = sshdMissing();
-if (missing) console.log(`# skipping --via ssh tests: ${missing}`);
-const skip = missing ?? false;
-
-const json = (r) => {
-  assert.equal(r.code, 0, r.stderr + r.stdout);
-  return JSON.parse(r.stdout);
-};
+const skip = sshdSkip;
+const json = okJson;
 
 async function until(what, check, ms = 20_000) {
   const end = Date.now() + ms;

@@ -38,6 +38,17 @@ function explained(e: unknown, host: SessionHost | undefined): unknown {
 /** Exit status when --timeout ends the copy (as pysh run --timeout). */
 const EXIT_TIMEOUT = 124;
 
+/** The options put and get share, as their --help lists them. */
+export const COPY_OPTIONS = `  --force         replace a directory with a file, or a file with a directory
+  --timeout S     give up after S seconds (exit 124): what was copied stays, and running
+                  the same copy again finishes it (a file cut short may leave a temp file
+                  .NAME.*.pythond-sync beside its target)
+  --via PREFIX    reach the host through this command (e.g. "ssh web01") instead of the way
+                  the daemon reports; needed when the daemon is remote (PYTHOND_HOST)
+  --json          print {ok, session, where, source, target, files, changed, size,
+                  transferred, reused, calls} (errors as {"error": {type, message}})
+On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage, 124 timeout.`;
+
 export function copyVerb(name: "put" | "get", usage: string, help: string, plan: Planner): Command {
   const shape = name === "put" ? "<session> LOCAL [REMOTE]" : "<session> REMOTE [LOCAL]";
   return verb({ usage, help, options: { "--json": "flag", "--force": "flag", "--via": "value", "--timeout": "value" } }, async ({ opts, args }, json) => {

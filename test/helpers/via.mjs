@@ -5,7 +5,21 @@
 import { mkdirSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { TestDaemon } from "./daemon.mjs";
-import { startSshd } from "./sshd.mjs";
+import assert from "node:assert/strict";
+import { startSshd, sshdMissing } from "./sshd.mjs";
+
+/** The tests' skip option: false where a real sshd can run, else why not (said once). */
+export const sshdSkip = (() => {
+  const missing = sshdMissing();
+  if (missing) console.log(`# skipping --via ssh tests: ${missing}`);
+  return missing ?? false;
+})();
+
+/** A pysh result that must have succeeded, its stdout parsed as JSON. */
+export function okJson(r) {
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  return JSON.parse(r.stdout);
+}
 
 /** A started daemon and sshd; `via` is the --via prefix, `remoteAgents()` lists the agent dir there. */
 export async function viaSetup(t, { sshd = true } = {}) {

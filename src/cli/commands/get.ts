@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, join, resolve, posix } from "node:path";
 import { CliError, UsageError } from "../common.js";
-import { copyVerb, namesDirectory } from "../file-copy.js";
+import { copyVerb, namesDirectory, COPY_OPTIONS } from "../file-copy.js";
 import { FileSync } from "../../tools/builtins.js";
 import { downloadFile } from "../../tools/transfer.js";
 import { downloadTree } from "../../tools/transfer-tree.js";
@@ -23,15 +23,7 @@ tree are copied as links (REMOTE itself is followed). Nothing is deleted that RE
 A file is never written over a directory, nor a directory over a file, unless --force,
 which removes what is in the way first. A listing from the remote that names paths outside
 LOCAL, or through a symlink, is refused.
-  --force         replace a directory with a file, or a file with a directory
-  --timeout S     give up after S seconds (exit 124): what was copied stays, and running
-                  the same copy again finishes it (a file cut short may leave a temp file
-                  .NAME.*.pythond-sync beside its target)
-  --via PREFIX    reach the host through this command (e.g. "ssh web01") instead of the way
-                  the daemon reports; needed when the daemon is remote (PYTHOND_HOST)
-  --json          print {ok, session, where, source, target, files, changed, size,
-                  transferred, reused, calls} (errors as {"error": {type, message}})
-On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage, 124 timeout.`;
+${COPY_OPTIONS}`;
 
 export const get = copyVerb("get", USAGE, HELP, async (host, from, to) => {
   const src = host.resolve(from);

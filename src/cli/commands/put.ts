@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { basename, resolve, posix } from "node:path";
 import { CliError, UsageError } from "../common.js";
-import { copyVerb, namesDirectory } from "../file-copy.js";
+import { copyVerb, namesDirectory, COPY_OPTIONS } from "../file-copy.js";
 import { FileSync } from "../../tools/builtins.js";
 import { uploadFile } from "../../tools/transfer.js";
 import { uploadTree } from "../../tools/transfer-tree.js";
@@ -22,15 +22,7 @@ REMOTE's parent directory must exist. Modes and modification times are kept; sym
 tree are copied as links (LOCAL itself is followed); sockets and FIFOs are skipped. Nothing
 is deleted that LOCAL lacks. A file is never written over a directory, nor a directory over
 a file, unless --force, which removes what is in the way first.
-  --force         replace a directory with a file, or a file with a directory
-  --timeout S     give up after S seconds (exit 124): what was copied stays, and running
-                  the same copy again finishes it (a file cut short may leave a temp file
-                  .NAME.*.pythond-sync beside its target)
-  --via PREFIX    reach the host through this command (e.g. "ssh web01") instead of the way
-                  the daemon reports; needed when the daemon is remote (PYTHOND_HOST)
-  --json          print {ok, session, where, source, target, files, changed, size,
-                  transferred, reused, calls} (errors as {"error": {type, message}})
-On a terminal, progress is shown on stderr. Exit: 0 done, 1 error, 2 usage, 124 timeout.`;
+${COPY_OPTIONS}`;
 
 export const put = copyVerb("put", USAGE, HELP, async (host, from, to) => {
   const local = resolve(from);
