@@ -10,8 +10,8 @@
 // 32 KiB, not 128: a large request (a 60 MB `run -f`) arrives on a socket the HTTP server
 // accepted, read in chunks of up to 64 KiB, and every partial read copied into a buffer of its
 // own size, mostly 32-64 KiB; below the threshold they pinned ~57 MiB of brk heap. The daemon's
-// round trips measured the same at 32 KiB; a session's got slower (its 64 KiB socket reads
-// became mmaps), one more reason the sessions do not inherit it.
+// round trips measured the same at 32 KiB; given to the sessions too, theirs got 20-30 %
+// slower, one more reason the sessions do not inherit it.
 // The daemon takes the setting out of its environment again (forgetDaemonMallocEnv), so that
 // session interpreters, whose allocation patterns are the user's, keep glibc's default.
 
