@@ -3,10 +3,8 @@
 // per threshold, given the way autostart gives it (so its sessions keep glibc's default),
 // interleaved in rounds so the machine's drift hits every daemon alike. Medians.
 //   node bench/malloc-threshold.mjs [--thresholds 131072,32768] [--rounds N]
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
-import { median } from "./stats.mjs";
+import { ROOT } from "../test/helpers/daemon.mjs";
+import { median, daemonWithSession } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name) => {
@@ -23,20 +21,7 @@ const KINDS = ["hello", "status", "run", "print"];
 
 async function start(threshold) {
   // PYTHOND_DAEMON_MALLOC marks the setting as the daemon's own: it does not pass it on.
-  const d = new TestDaemon({ MALLOC_MMAP_THRESHOLD_: threshold, PYTHOND_DAEMON_MALLOC: "1" });
-  const child = spawn(process.execPath, [join(ROOT, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
-  d.daemon = child;
-  await new Promise((res, rej) => {
-    let err = "";
-    const timer = setTimeout(() => rej(new Error(`daemon did not start: ${err}`)), 15_000);
-    child.stderr.on("data", (b) => {
-      err = (err + b).slice(-4096);
-      if (err.includes("ws://")) clearTimeout(timer), res();
-    });
-  });
-  const { Client } = await import(join(ROOT, "dist", "index.js"));
-  const c = await Client.connect({ socket: d.sock, autostart: false });
-  await c.request("new", { session: "s" });
+  const { d, c } = await daemonWithSession(ROOT, { MALLOC_MMAP_THRESHOLD_: threshold, PYTHOND_DAEMON_MALLOC: "1" });
   const calls = {
     hello: () => c.request("hello"),
     status: () => c.request("status", { session: "s" }),

@@ -4,11 +4,9 @@
 // isolated daemon per build, each with its own SDK client, interleaved in rounds of 100 so the
 // machine's drift hits every build and floor alike. Medians; ratios are to the hop floor.
 //   node bench/round-trips.mjs [--against DIR] [--rounds N]
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
+import { ROOT } from "../test/helpers/daemon.mjs";
 import { startChain } from "./floors/chain.mjs";
-import { median } from "./stats.mjs";
+import { median, daemonWithSession, checkoutsToCompare } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name) => {
@@ -17,27 +15,13 @@ const opt = (name) => {
   if (!argv[i + 1]) throw new Error(`${name} needs a value`);
   return argv[i + 1];
 };
-const roots = { "this checkout": ROOT };
-if (opt("--against")) roots[`--against ${opt("--against")}`] = resolve(opt("--against"));
+const roots = checkoutsToCompare(argv, ROOT);
 const rounds = Number(opt("--rounds") ?? 10);
 if (!(rounds > 0)) throw new Error("--rounds needs a positive number");
 const KINDS = ["hello", "status", "vars", "run"];
 
 async function start(root) {
-  const d = new TestDaemon();
-  const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
-  d.daemon = child;
-  await new Promise((res, rej) => {
-    let err = "";
-    const timer = setTimeout(() => rej(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
-    child.stderr.on("data", (b) => {
-      err = (err + b).slice(-4096);
-      if (err.includes("ws://")) clearTimeout(timer), res();
-    });
-  });
-  const { Client } = await import(join(root, "dist", "index.js"));
-  const c = await Client.connect({ socket: d.sock, autostart: false });
-  await c.request("new", { session: "s" });
+  const { d, c } = await daemonWithSession(root);
   const calls = {
     hello: () => c.request("hello"),
     status: () => c.request("status", { session: "s" }),

@@ -1,7 +1,8 @@
-// What several benches compute alike: the median of a sample, the wall time of a command, and
-// which checkouts to compare.
-import { spawnSync } from "node:child_process";
-import { resolve as resolvePath } from "node:path";
+// What several benches compute alike: the median of a sample, the wall time of a command,
+// which checkouts to compare, and an isolated daemon of a checkout with an SDK client on it.
+import { spawn, spawnSync } from "node:child_process";
+import { join, resolve as resolvePath } from "node:path";
+import { TestDaemon } from "../test/helpers/daemon.mjs";
 
 /** The median, the mean of the two middle values for an even count. */
 export function median(xs) {
@@ -27,4 +28,24 @@ export function checkoutsToCompare(argv, root) {
     roots[`--against ${argv[at + 1]}`] = resolvePath(argv[at + 1]);
   }
   return roots;
+}
+
+/** An isolated daemon of the checkout at root (its own HOME and socket; `env` added to its
+ * environment), an SDK client of that checkout on it, and a session "s". */
+export async function daemonWithSession(root, env = {}) {
+  const d = new TestDaemon(env);
+  const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
+  d.daemon = child;
+  await new Promise((res, rej) => {
+    let err = "";
+    const timer = setTimeout(() => rej(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
+    child.stderr.on("data", (b) => {
+      err = (err + b).slice(-4096);
+      if (err.includes("ws://")) clearTimeout(timer), res();
+    });
+  });
+  const { Client } = await import(join(root, "dist", "index.js"));
+  const c = await Client.connect({ socket: d.sock, autostart: false });
+  await c.request("new", { session: "s" });
+  return { d, c };
 }
