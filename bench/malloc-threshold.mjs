@@ -4,15 +4,10 @@
 // interleaved in rounds so the machine's drift hits every daemon alike. Medians.
 //   node bench/malloc-threshold.mjs [--thresholds 131072,32768] [--rounds N]
 import { ROOT } from "../test/helpers/daemon.mjs";
-import { median, daemonWithSession } from "./stats.mjs";
+import { median, daemonWithSession, optionValue } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
-const opt = (name) => {
-  const i = argv.indexOf(name);
-  if (i < 0) return undefined;
-  if (!argv[i + 1]) throw new Error(`${name} needs a value`);
-  return argv[i + 1];
-};
+const opt = (name) => optionValue(argv, name);
 const thresholds = (opt("--thresholds") ?? "131072,32768").split(",");
 if (!thresholds.every((t) => /^[1-9][0-9]*$/.test(t))) throw new Error("--thresholds needs byte counts, comma-separated");
 const rounds = Number(opt("--rounds") ?? 10);

@@ -6,15 +6,10 @@
 //   node bench/round-trips.mjs [--against DIR] [--rounds N]
 import { ROOT } from "../test/helpers/daemon.mjs";
 import { startChain } from "./floors/chain.mjs";
-import { median, daemonWithSession, checkoutsToCompare } from "./stats.mjs";
+import { median, daemonWithSession, checkoutsToCompare, optionValue } from "./stats.mjs";
 
 const argv = process.argv.slice(2);
-const opt = (name) => {
-  const i = argv.indexOf(name);
-  if (i < 0) return undefined;
-  if (!argv[i + 1]) throw new Error(`${name} needs a value`);
-  return argv[i + 1];
-};
+const opt = (name) => optionValue(argv, name);
 const roots = checkoutsToCompare(argv, ROOT);
 const rounds = Number(opt("--rounds") ?? 10);
 if (!(rounds > 0)) throw new Error("--rounds needs a positive number");

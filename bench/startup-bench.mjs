@@ -3,7 +3,7 @@
 // interleaved call by call in one run so the machine's drift hits both alike.
 //   node bench/startup-bench.mjs [--quick] [--against DIR]
 // Each build gets its own isolated daemon (temp HOME, XDG_RUNTIME_DIR, PYTHOND_SOCK).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestDaemon, ROOT } from "../test/helpers/daemon.mjs";
@@ -19,21 +19,10 @@ const memory = (pid) => {
   return { rss: kb("Rss") / 1024, private: (kb("Private_Clean") + kb("Private_Dirty")) / 1024 };
 };
 
-function startDaemon(root) {
+async function startDaemon(root) {
   const d = new TestDaemon();
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    const timer = setTimeout(() => rej(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
-    child.stderr.on("data", (c) => {
-      err = (err + c).slice(-4096);
-      if (err.includes("ws://")) {
-        clearTimeout(timer);
-        d.daemon = child;
-        res(d);
-      }
-    });
-  });
+  await d.start({ root });
+  return d;
 }
 
 // CPU time of our waited-for children (user + system, in clock ticks of 10 ms): summed over

@@ -1,6 +1,6 @@
 // What several benches compute alike: the median of a sample, the wall time of a command,
 // which checkouts to compare, and an isolated daemon of a checkout with an SDK client on it.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join, resolve as resolvePath } from "node:path";
 import { TestDaemon } from "../test/helpers/daemon.mjs";
 
@@ -19,14 +19,19 @@ export function timeCommand(argv, env) {
   return t;
 }
 
+/** The value after option `name` in argv (`what` it must be, for the error); undefined without the option. */
+export function optionValue(argv, name, what = "a value") {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  if (!argv[i + 1]) throw new Error(`${name} needs ${what}`);
+  return argv[i + 1];
+}
+
 /** The checkouts a bench compares: this one, and `--against DIR` (a built checkout) if given. */
 export function checkoutsToCompare(argv, root) {
   const roots = { "this checkout": root };
-  const at = argv.indexOf("--against");
-  if (at >= 0) {
-    if (!argv[at + 1]) throw new Error("--against needs a directory (a built checkout)");
-    roots[`--against ${argv[at + 1]}`] = resolvePath(argv[at + 1]);
-  }
+  const against = optionValue(argv, "--against", "a directory (a built checkout)");
+  if (against !== undefined) roots[`--against ${against}`] = resolvePath(against);
   return roots;
 }
 
@@ -34,16 +39,7 @@ export function checkoutsToCompare(argv, root) {
  * environment), an SDK client of that checkout on it, and a session "s". */
 export async function daemonWithSession(root, env = {}) {
   const d = new TestDaemon(env);
-  const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: d.env, stdio: ["ignore", "ignore", "pipe"] });
-  d.daemon = child;
-  await new Promise((res, rej) => {
-    let err = "";
-    const timer = setTimeout(() => rej(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
-    child.stderr.on("data", (b) => {
-      err = (err + b).slice(-4096);
-      if (err.includes("ws://")) clearTimeout(timer), res();
-    });
-  });
+  await d.start({ root });
   const { Client } = await import(join(root, "dist", "index.js"));
   const c = await Client.connect({ socket: d.sock, autostart: false });
   await c.request("new", { session: "s" });

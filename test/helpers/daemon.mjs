@@ -73,15 +73,16 @@ export class TestDaemon {
     return this.daemon?.stderrText?.() ?? "";
   }
 
-  /** Start `pythond daemon` in the foreground; resolves once it listens. */
-  start() {
+  /** Start `pythond daemon` in the foreground (of the checkout at `root`: benches compare
+   * builds); resolves once it listens. */
+  start({ root = ROOT } = {}) {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN("pythond"), "daemon"], { env: this.env, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, [join(root, "bin", "pythond"), "daemon"], { env: this.env, stdio: ["ignore", "ignore", "pipe"] });
       this.children.push(child);
       this.daemon = child;
       let err = "";
       let started = false;
-      const timer = setTimeout(() => reject(new Error(`daemon did not start: ${err}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`daemon of ${root} did not start: ${err}`)), 15_000);
       child.stderr.on("data", (c) => {
         // Keep a bounded tail: the access log is mirrored here on every request, and this
         // process may be the one timing requests (bench/).
