@@ -10,18 +10,19 @@ export interface SessionSummary {
   [field: string]: unknown;
 }
 
+/** What ls says of every session, with or without status. */
+function brief(s: SessionHandle): SessionSummary {
+  return { name: s.name, state: s.state, pid: s.pid, where: s.where, ...(s.remote ? { proxy: s.remote.linkInfo() } : {}) };
+}
+
 async function summary(s: SessionHandle): Promise<SessionSummary> {
   const base: SessionSummary = {
-    name: s.name,
-    state: s.state,
-    pid: s.pid,
-    where: s.where,
+    ...brief(s),
     python: s.info.python,
     executable: s.info.executable,
     cwd: s.info.cwd,
     started: s.info.started,
     last_activity: s.lastActivity / 1000,
-    ...(s.remote ? { proxy: s.remote.linkInfo() } : {}),
   };
   if (s.state !== "alive") return { ...base, reason: s.deathReason };
   try {
@@ -40,6 +41,6 @@ export async function ls(ctx: DaemonContext, p: { status: boolean; remote?: stri
     return proxy.ask("ls", {});
   }
   const all = ctx.table.list();
-  if (!p.status) return { sessions: all.map((s) => ({ name: s.name, state: s.state, pid: s.pid, where: s.where, ...(s.remote ? { proxy: s.remote.linkInfo() } : {}) })) };
+  if (!p.status) return { sessions: all.map(brief) };
   return { sessions: await Promise.all(all.map(summary)) };
 }
