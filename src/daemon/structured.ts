@@ -54,14 +54,20 @@ function str(req: Request, key: string, required = true): string {
   return v;
 }
 
+/** The table's session of the request's "session" (a string; `loose`: whatever it wrote,
+ * for fork, int and poll --wait), before any "remote" is applied. */
+function tableSession(c: Call, loose = false): SessionHandle {
+  return c.ctx.table.get(loose ? String(c.req.session) : str(c.req, "session"));
+}
+
 /** The session a request names ("session" must be a string). */
 function session(c: Call): SessionHandle {
-  return through(c, c.ctx.table.get(str(c.req, "session")));
+  return through(c, tableSession(c));
 }
 
 /** The session a request names, looked up by whatever it wrote (fork, int, poll --wait). */
 function sessionNamed(c: Call): SessionHandle {
-  return through(c, c.ctx.table.get(String(c.req.session)));
+  return through(c, tableSession(c, true));
 }
 
 /** The "remote" field, if given: the name of a session on the proxy's remote daemon (the explicit form). */
@@ -76,14 +82,19 @@ function remoteName(c: Call): string | undefined {
 function through(c: Call, s: SessionHandle): SessionHandle {
   const r = remoteName(c);
   // A run's "words" (below) sent on with its int or cancel: the same remote session.
-  if (r === undefined && s.remote && explicitWords(c.req.words)) return s.remote.session((c.req.words as string[])[0]);
+  if (r === undefined && s.remote && explicitWords(c.req.words)) return s.remote.session(c.req.words[0]);
   if (r === undefined) return s;
   if (!s.remote) throw new DaemonError("bad_request", `'${s.name}' is not a proxy: only a proxy names a remote session (pysh <verb> <proxy> <remote-session> ...)`);
   return s.remote.session(r);
 }
 
-function explicitWords(words: unknown): boolean {
-  return Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string") && isValidName(words[0]);
+/** Several code arguments as typed ("words"): through a proxy, the first may name a remote session. */
+function severalWords(words: unknown): words is string[] {
+  return Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string");
+}
+
+function explicitWords(words: unknown): words is string[] {
+  return severalWords(words) && isValidName(words[0]);
 }
 
 /**
@@ -92,8 +103,8 @@ function explicitWords(words: unknown): boolean {
  */
 function codeTarget(c: Call, verb: string, named = false): { s: SessionHandle; text: string } {
   const words = c.req.words;
-  const s = named ? c.ctx.table.get(String(c.req.session)) : c.ctx.table.get(str(c.req, "session"));
-  if (s.remote && c.req.remote === undefined && Array.isArray(words) && words.length >= 2 && words.every((w) => typeof w === "string")) {
+  const s = tableSession(c, named);
+  if (s.remote && c.req.remote === undefined && severalWords(words)) {
     if (!explicitWords(words)) throw new DaemonError("bad_request", `'${words[0]}' is not a session name: through a proxy, the first of several code arguments names the remote session`);
     const text = words.slice(1).join("\n");
     if (!text.trim()) throw new DaemonError("bad_request", `${verb} requires code`);
